@@ -391,6 +391,8 @@ pub struct Consortium {
     pub founded_on: Option<NaiveDate>,
     /// Date filed (备案) with the commission (COMP-8).
     pub filed_on: Option<NaiveDate>,
+    /// Date of the last periodic evaluation (COMP-9); an extension column of consortia.csv.
+    pub evaluated_on: Option<NaiveDate>,
 }
 
 /// An institution's place in a consortium, over a period (GRID-6).
