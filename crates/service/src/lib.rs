@@ -1,0 +1,19 @@
+//! yilian's service layer: each function loads what it needs from the store, asks the pure
+//! core (domain, geo) for a decision, and writes the state with its events in one
+//! transaction. The CLI and the HTTP server both call these, so a rule is enforced the
+//! same way whichever door a request came through.
+
+pub mod audit;
+pub mod consortium;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod locate;
+
+pub use error::ServiceError;
+
+/// Who did something, as written into the event log: a user id, or `cli:<os user>`.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
