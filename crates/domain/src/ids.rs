@@ -117,7 +117,7 @@ mod tests {
         #[test]
         fn display_parses_back(s in "[A-Za-z0-9_\\-\u{4e00}-\u{9fa5}]{1,40}") {
             let id = InstitutionId::parse(&s).unwrap();
-            prop_assert_eq!(InstitutionId::parse(&id.to_string()).unwrap(), id);
+            prop_assert_eq!(InstitutionId::parse(&format!("{id}")).unwrap(), id);
         }
     }
 }

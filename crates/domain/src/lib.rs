@@ -10,4 +10,5 @@
 #![warn(missing_docs)]
 
 pub mod ids;
+pub mod policy;
 pub mod registry;
