@@ -66,7 +66,14 @@ impl Diagnostics {
         }
     }
     /// Records an error.
-    pub fn error(&mut self, file: &str, row: Option<u64>, column: Option<&str>, zh: impl Into<String>, en: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        file: &str,
+        row: Option<u64>,
+        column: Option<&str>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) {
         self.errors += 1;
         self.push(Diagnostic {
             level: Level::Error,
@@ -78,7 +85,14 @@ impl Diagnostics {
         });
     }
     /// Records a warning.
-    pub fn warning(&mut self, file: &str, row: Option<u64>, column: Option<&str>, zh: impl Into<String>, en: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        file: &str,
+        row: Option<u64>,
+        column: Option<&str>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) {
         self.warnings += 1;
         self.push(Diagnostic {
             level: Level::Warning,

@@ -12,17 +12,31 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 use yilian_domain::ids::{ConsortiumId, GridId, InstitutionId, ResidentId, TeamId};
 use yilian_domain::registry::{
-    Capability, Consortium, ConsortiumKind, Grade, Grid, Institution, InstitutionKind, Level, LonLat, MemberRole,
-    Membership, Ownership, Registry, Resident, Sex, Team, Validity,
+    Capability, Consortium, ConsortiumKind, Grade, Grid, Institution, InstitutionKind, Level,
+    LonLat, MemberRole, Membership, Ownership, Registry, Resident, Sex, Team, Validity,
 };
 
 /// Grid properties the format knows (GRID-6 adds the validity dates).
-const GRID_PROPERTIES: &[&str] = &["grid_id", "name", "division_code", "population", "effective_from", "effective_to"];
+const GRID_PROPERTIES: &[&str] = &[
+    "grid_id",
+    "name",
+    "division_code",
+    "population",
+    "effective_from",
+    "effective_to",
+];
 
 /// Residents' columns: required, then optional.
 pub const RESIDENT_REQUIRED: &[&str] = &["resident_id", "sex", "lon", "lat"];
 /// Residents' optional columns.
-pub const RESIDENT_OPTIONAL: &[&str] = &["birth_date", "conditions", "pregnant", "grid_id", "team_id", "signed_on"];
+pub const RESIDENT_OPTIONAL: &[&str] = &[
+    "birth_date",
+    "conditions",
+    "pregnant",
+    "grid_id",
+    "team_id",
+    "signed_on",
+];
 
 /// Ids already known from the store, so that a folder may refer to them.
 #[derive(Debug, Default, Clone)]
@@ -50,7 +64,10 @@ impl Known {
 }
 
 fn dangling(what_zh: &str, what_en: &str, id: &str) -> Why {
-    Why::new(format!("引用了不存在的{what_zh} '{id}'"), format!("refers to an unknown {what_en} '{id}'"))
+    Why::new(
+        format!("引用了不存在的{what_zh} '{id}'"),
+        format!("refers to an unknown {what_en} '{id}'"),
+    )
 }
 
 fn duplicate(id: &str) -> Why {
@@ -60,13 +77,20 @@ fn duplicate(id: &str) -> Why {
 /// Reads grids, institutions, consortia, memberships and teams. Rows with errors are left
 /// out and reported; the caller must not store anything when `d` holds errors.
 pub fn read_registry(dir: &Path, stored: &Known, d: &mut Diagnostics) -> Registry {
-    let mut reg = Registry { grids: read_grids(dir, d), ..Registry::default() };
+    let mut reg = Registry {
+        grids: read_grids(dir, d),
+        ..Registry::default()
+    };
     let mut known = stored.clone();
     known.grids.extend(reg.grids.iter().map(|g| g.id.clone()));
     reg.institutions = read_institutions(dir, &known, d);
-    known.institutions.extend(reg.institutions.iter().map(|i| i.id.clone()));
+    known
+        .institutions
+        .extend(reg.institutions.iter().map(|i| i.id.clone()));
     reg.consortia = read_consortia(dir, &known, d);
-    known.consortia.extend(reg.consortia.iter().map(|c| c.id.clone()));
+    known
+        .consortia
+        .extend(reg.consortia.iter().map(|c| c.id.clone()));
     reg.memberships = read_memberships(dir, &known, &reg.consortia, d);
     reg.teams = read_teams(dir, &known, d);
     reg.sort();
@@ -79,14 +103,26 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
     let bytes = match std::fs::read(dir.join(file)) {
         Ok(b) => b,
         Err(e) => {
-            d.error(file, None, None, format!("无法读取必需的文件：{e}"), format!("cannot read this required file: {e}"));
+            d.error(
+                file,
+                None,
+                None,
+                format!("无法读取必需的文件：{e}"),
+                format!("cannot read this required file: {e}"),
+            );
             return Vec::new();
         }
     };
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
-            d.error(file, None, None, format!("含非 UTF-8 字节（第 {} 字节处）", e.valid_up_to()), format!("bytes that are not UTF-8 (at byte {})", e.valid_up_to()));
+            d.error(
+                file,
+                None,
+                None,
+                format!("含非 UTF-8 字节（第 {} 字节处）", e.valid_up_to()),
+                format!("bytes that are not UTF-8 (at byte {})", e.valid_up_to()),
+            );
             return Vec::new();
         }
     };
@@ -97,11 +133,23 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
     let fc = match text.parse::<GeoJson>() {
         Ok(GeoJson::FeatureCollection(fc)) => fc,
         Ok(_) => {
-            d.error(file, None, None, "应为 GeoJSON FeatureCollection", "expected a GeoJSON FeatureCollection");
+            d.error(
+                file,
+                None,
+                None,
+                "应为 GeoJSON FeatureCollection",
+                "expected a GeoJSON FeatureCollection",
+            );
             return Vec::new();
         }
         Err(e) => {
-            d.error(file, None, None, format!("不是有效的 GeoJSON：{e}"), format!("not valid GeoJSON: {e}"));
+            d.error(
+                file,
+                None,
+                None,
+                format!("不是有效的 GeoJSON：{e}"),
+                format!("not valid GeoJSON: {e}"),
+            );
             return Vec::new();
         }
     };
@@ -114,23 +162,48 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
         let props = feature.properties.clone().unwrap_or_default();
         for key in props.keys() {
             if !GRID_PROPERTIES.contains(&key.as_str()) && unknown_reported.insert(key.clone()) {
-                d.warning(file, n, Some(key), "未知属性，已忽略", "unknown property, ignored");
+                d.warning(
+                    file,
+                    n,
+                    Some(key),
+                    "未知属性，已忽略",
+                    "unknown property, ignored",
+                );
             }
         }
-        let prop_str = |key: &str| props.get(key).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+        let prop_str = |key: &str| {
+            props
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
         let mut bad = false;
         let mut err = |d: &mut Diagnostics, col: &str, why: Why| {
             bad = true;
-            d.error(file, n, Some(col), format!("第 {} 个要素：{}", k + 1, why.zh), format!("feature {}: {}", k + 1, why.en));
+            d.error(
+                file,
+                n,
+                Some(col),
+                format!("第 {} 个要素：{}", k + 1, why.zh),
+                format!("feature {}: {}", k + 1, why.en),
+            );
         };
         let id = match prop_str("grid_id").map(GridId::parse) {
             Some(Ok(id)) => Some(id),
             Some(Err(e)) => {
-                err(d, "grid_id", Why::invalid(prop_str("grid_id").unwrap_or_default(), e));
+                err(
+                    d,
+                    "grid_id",
+                    Why::invalid(prop_str("grid_id").unwrap_or_default(), e),
+                );
                 None
             }
             None => {
-                err(d, "grid_id", Why::new("缺少必填属性", "a required property is missing"));
+                err(
+                    d,
+                    "grid_id",
+                    Why::new("缺少必填属性", "a required property is missing"),
+                );
                 None
             }
         };
@@ -144,7 +217,14 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
             Some(v) => match v.as_u64() {
                 Some(p) => Some(p),
                 None => {
-                    err(d, "population", Why::new(format!("'{v}' 不是非负整数"), format!("'{v}' is not a non-negative integer")));
+                    err(
+                        d,
+                        "population",
+                        Why::new(
+                            format!("'{v}' 不是非负整数"),
+                            format!("'{v}' is not a non-negative integer"),
+                        ),
+                    );
                     None
                 }
             },
@@ -164,7 +244,11 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
         });
         let geometry = match &feature.geometry {
             None => {
-                err(d, "geometry", Why::new("缺少几何图形", "the geometry is missing"));
+                err(
+                    d,
+                    "geometry",
+                    Why::new("缺少几何图形", "the geometry is missing"),
+                );
                 None
             }
             Some(g) => match yilian_geo::parse_grid_geometry(g) {
@@ -179,7 +263,14 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
         };
         if let (Some(id), Some(geometry), false) = (id, geometry, bad) {
             let name = prop_str("name").map_or_else(|| id.to_string(), str::to_owned);
-            grids.push(Grid { id, name, division_code: prop_str("division_code").map(str::to_owned), population, geometry, validity });
+            grids.push(Grid {
+                id,
+                name,
+                division_code: prop_str("division_code").map(str::to_owned),
+                population,
+                geometry,
+                validity,
+            });
         }
     }
     grids
@@ -187,21 +278,39 @@ pub fn read_grids(dir: &Path, d: &mut Diagnostics) -> Vec<Grid> {
 
 /// Runs `parse` on every row of an optional (or, when `required_file`, required) table,
 /// reporting duplicate keys.
-fn read_table<T>(
-    dir: &Path,
+/// A table's file and columns.
+#[derive(Clone, Copy)]
+struct Spec {
     file: &'static str,
     required_file: bool,
-    required: &[&'static str],
-    optional: &[&'static str],
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+}
+
+fn read_table<T>(
+    dir: &Path,
+    spec: Spec,
     d: &mut Diagnostics,
     key: impl Fn(&T) -> String,
     mut parse: impl FnMut(&Row<'_>, &mut Diagnostics) -> Result<T, Bad>,
 ) -> Vec<T> {
+    let Spec {
+        file,
+        required_file,
+        required,
+        optional,
+    } = spec;
     let mut table = match CsvTable::open(dir, file, required, optional, d) {
         Ok(Some(t)) => t,
         Ok(None) => {
             if required_file {
-                d.error(file, None, None, "缺少必需的文件", "this required file is missing");
+                d.error(
+                    file,
+                    None,
+                    None,
+                    "缺少必需的文件",
+                    "this required file is missing",
+                );
             }
             return Vec::new();
         }
@@ -223,42 +332,82 @@ fn read_table<T>(
     out
 }
 
-fn reference<T: Ord>(row: &Row<'_>, d: &mut Diagnostics, col: &str, id: &T, known: &BTreeSet<T>, zh: &str, en: &str) -> Result<(), Bad>
-where
-    T: AsRef<str>,
-{
-    if known.contains(id) { Ok(()) } else { Err(row.error(d, Some(col), dangling(zh, en, id.as_ref()))) }
+fn reference<T: Ord + AsRef<str>>(
+    row: &Row<'_>,
+    d: &mut Diagnostics,
+    col: &str,
+    id: &T,
+    known: &BTreeSet<T>,
+    zh: &str,
+    en: &str,
+) -> Result<(), Bad> {
+    if known.contains(id) {
+        Ok(())
+    } else {
+        Err(row.error(d, Some(col), dangling(zh, en, id.as_ref())))
+    }
 }
 
-fn list<T>(parse: fn(&str) -> Result<T, yilian_domain::registry::CodeError>) -> impl FnOnce(&str) -> Result<Vec<T>, Why> {
-    move |s| s.split(';').filter(|p| !p.is_empty()).map(|p| parse(p).map_err(|e| Why::invalid(p, e))).collect()
+fn list<T>(
+    parse: fn(&str) -> Result<T, yilian_domain::registry::CodeError>,
+) -> impl FnOnce(&str) -> Result<Vec<T>, Why> {
+    move |s| {
+        s.split(';')
+            .filter(|p| !p.is_empty())
+            .map(|p| parse(p).map_err(|e| Why::invalid(p, e)))
+            .collect()
+    }
 }
 
 fn location(row: &Row<'_>, d: &mut Diagnostics, required: bool) -> Result<Option<LonLat>, Bad> {
     let lon = row.opt(d, "lon", cell::float)?;
     let lat = row.opt(d, "lat", cell::float)?;
     match (lon, lat) {
-        (Some(lon), Some(lat)) => LonLat::new(lon, lat).map(Some).map_err(|e| row.error(d, Some("lon"), Why::invalid(&format!("{lon},{lat}"), e))),
+        (Some(lon), Some(lat)) => LonLat::new(lon, lat)
+            .map(Some)
+            .map_err(|e| row.error(d, Some("lon"), Why::invalid(&format!("{lon},{lat}"), e))),
         (None, None) if !required => Ok(None),
-        (None, None) => Err(row.error(d, Some("lon"), Why::new("缺少必填值", "a required value is missing"))),
-        _ => Err(row.error(d, Some(if lon.is_none() { "lon" } else { "lat" }), Why::new("经纬度须同时给出", "longitude and latitude go together"))),
+        (None, None) => Err(row.error(
+            d,
+            Some("lon"),
+            Why::new("缺少必填值", "a required value is missing"),
+        )),
+        _ => Err(row.error(
+            d,
+            Some(if lon.is_none() { "lon" } else { "lat" }),
+            Why::new("经纬度须同时给出", "longitude and latitude go together"),
+        )),
     }
 }
 
 fn read_institutions(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Institution> {
     read_table(
         dir,
-        files::INSTITUTIONS,
-        true,
-        &["institution_id", "name", "kind", "level"],
-        &["grade", "ownership", "grid_id", "lon", "lat", "beds", "icu_beds", "outpatient_slots_per_day", "capabilities"],
+        Spec {
+            file: files::INSTITUTIONS,
+            required_file: true,
+            required: &["institution_id", "name", "kind", "level"],
+            optional: &[
+                "grade",
+                "ownership",
+                "grid_id",
+                "lon",
+                "lat",
+                "beds",
+                "icu_beds",
+                "outpatient_slots_per_day",
+                "capabilities",
+            ],
+        },
         d,
         |i: &Institution| i.id.to_string(),
         |row, d| {
             let id = row.req(d, "institution_id", cell::with(InstitutionId::parse));
             let name = row.req(d, "name", cell::text);
             let kind = row.req(d, "kind", cell::with(InstitutionKind::parse));
-            let level = row.req(d, "level", |s| cell::int(s).and_then(|v| Level::new(v).map_err(|e| Why::invalid(s, e))));
+            let level = row.req(d, "level", |s| {
+                cell::int(s).and_then(|v| Level::new(v).map_err(|e| Why::invalid(s, e)))
+            });
             let grade = row.opt(d, "grade", cell::with(Grade::parse));
             let ownership = row.opt(d, "ownership", cell::with(Ownership::parse));
             let grid_id = row.opt(d, "grid_id", cell::with(GridId::parse));
@@ -292,10 +441,12 @@ fn read_institutions(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Inst
 fn read_consortia(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Consortium> {
     read_table(
         dir,
-        files::CONSORTIA,
-        false,
-        &["consortium_id", "name", "kind", "lead_institution_id"],
-        &["grid_id", "founded_on", "filed_on", "evaluated_on"],
+        Spec {
+            file: files::CONSORTIA,
+            required_file: false,
+            required: &["consortium_id", "name", "kind", "lead_institution_id"],
+            optional: &["grid_id", "founded_on", "filed_on", "evaluated_on"],
+        },
         d,
         |c: &Consortium| c.id.to_string(),
         |row, d| {
@@ -311,7 +462,15 @@ fn read_consortia(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Consort
             if let Some(g) = &grid_id {
                 reference(row, d, "grid_id", g, &known.grids, "网格", "grid")?;
             }
-            reference(row, d, "lead_institution_id", &lead, &known.institutions, "机构", "institution")?;
+            reference(
+                row,
+                d,
+                "lead_institution_id",
+                &lead,
+                &known.institutions,
+                "机构",
+                "institution",
+            )?;
             Ok(Consortium {
                 id: id?,
                 name: name?,
@@ -328,13 +487,20 @@ fn read_consortia(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Consort
 
 /// Memberships; a consortium's lead row is checked against its `lead_institution_id`
 /// (exactly one lead), and added when the file leaves it out.
-fn read_memberships(dir: &Path, known: &Known, consortia: &[Consortium], d: &mut Diagnostics) -> Vec<Membership> {
+fn read_memberships(
+    dir: &Path,
+    known: &Known,
+    consortia: &[Consortium],
+    d: &mut Diagnostics,
+) -> Vec<Membership> {
     let mut rows = read_table(
         dir,
-        files::MEMBERSHIPS,
-        false,
-        &["consortium_id", "institution_id", "role"],
-        &["effective_from", "effective_to"],
+        Spec {
+            file: files::MEMBERSHIPS,
+            required_file: false,
+            required: &["consortium_id", "institution_id", "role"],
+            optional: &["effective_from", "effective_to"],
+        },
         d,
         |m: &Membership| format!("{}/{}/{}", m.consortium_id, m.institution_id, m.role),
         |row, d| {
@@ -344,8 +510,24 @@ fn read_memberships(dir: &Path, known: &Known, consortia: &[Consortium], d: &mut
             let from = row.opt(d, "effective_from", cell::date);
             let to = row.opt(d, "effective_to", cell::date);
             let (cid, iid, role) = (cid?, iid?, role?);
-            reference(row, d, "consortium_id", &cid, &known.consortia, "医联体", "consortium")?;
-            reference(row, d, "institution_id", &iid, &known.institutions, "机构", "institution")?;
+            reference(
+                row,
+                d,
+                "consortium_id",
+                &cid,
+                &known.consortia,
+                "医联体",
+                "consortium",
+            )?;
+            reference(
+                row,
+                d,
+                "institution_id",
+                &iid,
+                &known.institutions,
+                "机构",
+                "institution",
+            )?;
             if role == MemberRole::Lead
                 && let Some(c) = consortia.iter().find(|c| c.id == cid)
                 && c.lead != iid
@@ -354,22 +536,41 @@ fn read_memberships(dir: &Path, known: &Known, consortia: &[Consortium], d: &mut
                     d,
                     Some("role"),
                     Why::new(
-                        format!("医联体 {cid} 的牵头单位是 {}，一个医联体只有一个牵头单位", c.lead),
-                        format!("consortium {cid} is led by {}; a consortium has exactly one lead", c.lead),
+                        format!(
+                            "医联体 {cid} 的牵头单位是 {}，一个医联体只有一个牵头单位",
+                            c.lead
+                        ),
+                        format!(
+                            "consortium {cid} is led by {}; a consortium has exactly one lead",
+                            c.lead
+                        ),
                     ),
                 ));
             }
-            let validity = Validity::new(from?, to?).map_err(|e| row.error(d, Some("effective_to"), Why::invalid(&e.to.to_string(), &e)))?;
-            Ok(Membership { consortium_id: cid, institution_id: iid, role, validity })
+            let validity = Validity::new(from?, to?).map_err(|e| {
+                row.error(d, Some("effective_to"), Why::invalid(&e.to.to_string(), &e))
+            })?;
+            Ok(Membership {
+                consortium_id: cid,
+                institution_id: iid,
+                role,
+                validity,
+            })
         },
     );
     for c in consortia {
-        if !rows.iter().any(|m| m.consortium_id == c.id && m.role == MemberRole::Lead) {
+        if !rows
+            .iter()
+            .any(|m| m.consortium_id == c.id && m.role == MemberRole::Lead)
+        {
             rows.push(Membership {
                 consortium_id: c.id.clone(),
                 institution_id: c.lead.clone(),
                 role: MemberRole::Lead,
-                validity: Validity { from: c.founded_on, to: None },
+                validity: Validity {
+                    from: c.founded_on,
+                    to: None,
+                },
             });
         }
     }
@@ -379,10 +580,12 @@ fn read_memberships(dir: &Path, known: &Known, consortia: &[Consortium], d: &mut
 fn read_teams(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Team> {
     read_table(
         dir,
-        files::TEAMS,
-        false,
-        &["team_id", "institution_id"],
-        &["name", "members"],
+        Spec {
+            file: files::TEAMS,
+            required_file: false,
+            required: &["team_id", "institution_id"],
+            optional: &["name", "members"],
+        },
         d,
         |t: &Team| t.id.to_string(),
         |row, d| {
@@ -391,12 +594,29 @@ fn read_teams(dir: &Path, known: &Known, d: &mut Diagnostics) -> Vec<Team> {
             let name = row.opt(d, "name", cell::text);
             let members = row.opt(d, "members", cell::count);
             let (id, iid) = (id?, iid?);
-            reference(row, d, "institution_id", &iid, &known.institutions, "机构", "institution")?;
+            reference(
+                row,
+                d,
+                "institution_id",
+                &iid,
+                &known.institutions,
+                "机构",
+                "institution",
+            )?;
             let name = name?.unwrap_or_else(|| id.to_string());
-            Ok(Team { id, institution_id: iid, name, members: members?.unwrap_or(0) })
+            Ok(Team {
+                id,
+                institution_id: iid,
+                name,
+                members: members?.unwrap_or(0),
+            })
         },
     )
 }
+
+/// `residents.csv` exists but cannot be read at all (reported in the diagnostics).
+#[derive(Debug, Clone, Copy)]
+pub struct Unreadable;
 
 /// Streams `residents.csv` in batches, checking each row; duplicate ids are caught with a
 /// set of 64-bit hashes (8 bytes per resident, so ten million residents cost 80 MB, not
@@ -410,12 +630,29 @@ pub struct ResidentReader {
 
 impl ResidentReader {
     /// Opens the file; `Ok(None)` when the folder has no residents.
-    pub fn open(dir: &Path, known: &Known, d: &mut Diagnostics) -> Result<Option<ResidentReader>, ()> {
-        let total_bytes = std::fs::metadata(dir.join(files::RESIDENTS)).map(|m| m.len()).unwrap_or(0);
-        match CsvTable::open(dir, files::RESIDENTS, RESIDENT_REQUIRED, RESIDENT_OPTIONAL, d) {
-            Ok(Some(table)) => Ok(Some(ResidentReader { table, teams: known.teams.clone(), seen: HashSet::new(), total_bytes })),
+    pub fn open(
+        dir: &Path,
+        known: &Known,
+        d: &mut Diagnostics,
+    ) -> Result<Option<ResidentReader>, Unreadable> {
+        let total_bytes = std::fs::metadata(dir.join(files::RESIDENTS))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        match CsvTable::open(
+            dir,
+            files::RESIDENTS,
+            RESIDENT_REQUIRED,
+            RESIDENT_OPTIONAL,
+            d,
+        ) {
+            Ok(Some(table)) => Ok(Some(ResidentReader {
+                table,
+                teams: known.teams.clone(),
+                seen: HashSet::new(),
+                total_bytes,
+            })),
             Ok(None) => Ok(None),
-            Err(Bad) => Err(()),
+            Err(Bad) => Err(Unreadable),
         }
     }
 
@@ -428,7 +665,9 @@ impl ResidentReader {
     /// the end of the file. `grid_id` holds the grid the file declares, if any.
     pub fn next_batch(&mut self, d: &mut Diagnostics, max: usize, out: &mut Vec<Resident>) -> bool {
         while out.len() < max {
-            let Some(row) = self.table.next_row(d) else { return false };
+            let Some(row) = self.table.next_row(d) else {
+                return false;
+            };
             let Ok(row) = row else { continue };
             if let Ok(r) = parse_resident(&row, d, &self.teams) {
                 let mut h = std::hash::DefaultHasher::new();
@@ -444,7 +683,11 @@ impl ResidentReader {
     }
 }
 
-fn parse_resident(row: &Row<'_>, d: &mut Diagnostics, teams: &BTreeSet<TeamId>) -> Result<Resident, Bad> {
+fn parse_resident(
+    row: &Row<'_>,
+    d: &mut Diagnostics,
+    teams: &BTreeSet<TeamId>,
+) -> Result<Resident, Bad> {
     let id = row.req(d, "resident_id", cell::with(ResidentId::parse));
     let sex = row.req(d, "sex", cell::with(Sex::parse));
     let birth_date = row.opt(d, "birth_date", cell::date);
@@ -462,7 +705,15 @@ fn parse_resident(row: &Row<'_>, d: &mut Diagnostics, teams: &BTreeSet<TeamId>) 
         sex: sex?,
         birth_date: birth_date?,
         home: home?.expect("BUG: a required location is present"),
-        conditions: row.get("conditions").map(|s| s.split(';').filter(|c| !c.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+        conditions: row
+            .get("conditions")
+            .map(|s| {
+                s.split(';')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
         pregnant: pregnant?.unwrap_or(false),
         grid_id: grid_id?,
         team_id,

@@ -17,11 +17,17 @@ pub(crate) struct Why {
 
 impl Why {
     pub(crate) fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Why { zh: zh.into(), en: en.into() }
+        Why {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
     /// Wraps an error whose text is already bilingual ("english / 中文").
     pub(crate) fn invalid(value: &str, e: impl Display) -> Self {
-        Why::new(format!("取值 '{value}' 无效：{e}"), format!("invalid value '{value}': {e}"))
+        Why::new(
+            format!("取值 '{value}' 无效：{e}"),
+            format!("invalid value '{value}': {e}"),
+        )
     }
 }
 
@@ -57,47 +63,101 @@ impl CsvTable {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                d.error(file, None, None, format!("无法打开文件：{e}"), format!("cannot open the file: {e}"));
+                d.error(
+                    file,
+                    None,
+                    None,
+                    format!("无法打开文件：{e}"),
+                    format!("cannot open the file: {e}"),
+                );
                 return Err(Bad);
             }
         };
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(BufReader::with_capacity(1 << 20, f));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(BufReader::with_capacity(1 << 20, f));
         let header = match reader.byte_headers() {
             Ok(h) => h.clone(),
             Err(e) => {
-                d.error(file, Some(1), None, format!("无法读取表头：{e}"), format!("cannot read the header: {e}"));
+                d.error(
+                    file,
+                    Some(1),
+                    None,
+                    format!("无法读取表头：{e}"),
+                    format!("cannot read the header: {e}"),
+                );
                 return Err(Bad);
             }
         };
         if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-            d.error(file, None, None, "文件为空：缺少表头行", "the file is empty: no header row");
+            d.error(
+                file,
+                None,
+                None,
+                "文件为空：缺少表头行",
+                "the file is empty: no header row",
+            );
             return Err(Bad);
         }
         let mut index = HashMap::new();
         for (k, name) in header.iter().enumerate() {
             let Ok(name) = std::str::from_utf8(name) else {
-                d.error(file, Some(1), None, "表头含非 UTF-8 字节", "the header has bytes that are not UTF-8");
+                d.error(
+                    file,
+                    Some(1),
+                    None,
+                    "表头含非 UTF-8 字节",
+                    "the header has bytes that are not UTF-8",
+                );
                 return Err(Bad);
             };
             let name = name.trim_start_matches('\u{feff}');
             match required.iter().chain(optional).find(|c| **c == name) {
                 Some(known) => {
                     if index.insert(*known, k).is_some() {
-                        d.error(file, Some(1), Some(name), "列名重复", "the column appears twice");
+                        d.error(
+                            file,
+                            Some(1),
+                            Some(name),
+                            "列名重复",
+                            "the column appears twice",
+                        );
                         return Err(Bad);
                     }
                 }
-                None => d.warning(file, Some(1), Some(name), "未知列，已忽略", "unknown column, ignored"),
+                None => d.warning(
+                    file,
+                    Some(1),
+                    Some(name),
+                    "未知列，已忽略",
+                    "unknown column, ignored",
+                ),
             }
         }
-        let missing: Vec<&str> = required.iter().copied().filter(|c| !index.contains_key(c)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !index.contains_key(c))
+            .collect();
         for col in &missing {
-            d.error(file, Some(1), Some(col), "缺少必需的列", "a required column is missing");
+            d.error(
+                file,
+                Some(1),
+                Some(col),
+                "缺少必需的列",
+                "a required column is missing",
+            );
         }
         if !missing.is_empty() {
             return Err(Bad);
         }
-        Ok(Some(CsvTable { file, reader, index, record: csv::ByteRecord::new() }))
+        Ok(Some(CsvTable {
+            file,
+            reader,
+            index,
+            record: csv::ByteRecord::new(),
+        }))
     }
 
     /// Bytes read so far, for a progress bar.
@@ -132,13 +192,31 @@ impl CsvTable {
                         }
                     }
                 }
-                Some(if bad { Err(Bad) } else { Ok(Row { file: self.file, line, cells }) })
+                Some(if bad {
+                    Err(Bad)
+                } else {
+                    Ok(Row {
+                        file: self.file,
+                        line,
+                        cells,
+                    })
+                })
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                d.error(self.file, Some(line), None, format!("无法读取该行：{e}"), format!("cannot read the row: {e}"));
+                d.error(
+                    self.file,
+                    Some(line),
+                    None,
+                    format!("无法读取该行：{e}"),
+                    format!("cannot read the row: {e}"),
+                );
                 // A wrong field count or bad UTF-8 leaves the reader usable; an I/O error does not.
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) { None } else { Some(Err(Bad)) }
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    None
+                } else {
+                    Some(Err(Bad))
+                }
             }
         }
     }
@@ -156,7 +234,12 @@ impl Row<'_> {
     }
 
     /// An optional cell parsed by `parse`.
-    pub(crate) fn opt<T>(&self, d: &mut Diagnostics, col: &str, parse: impl FnOnce(&str) -> Result<T, Why>) -> Result<Option<T>, Bad> {
+    pub(crate) fn opt<T>(
+        &self,
+        d: &mut Diagnostics,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, Why>,
+    ) -> Result<Option<T>, Bad> {
         match self.get(col) {
             None => Ok(None),
             Some(s) => parse(s).map(Some).map_err(|w| self.report(d, col, w)),
@@ -164,9 +247,18 @@ impl Row<'_> {
     }
 
     /// A required cell parsed by `parse`.
-    pub(crate) fn req<T>(&self, d: &mut Diagnostics, col: &str, parse: impl FnOnce(&str) -> Result<T, Why>) -> Result<T, Bad> {
+    pub(crate) fn req<T>(
+        &self,
+        d: &mut Diagnostics,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, Why>,
+    ) -> Result<T, Bad> {
         match self.get(col) {
-            None => Err(self.report(d, col, Why::new("缺少必填值", "a required value is missing"))),
+            None => Err(self.report(
+                d,
+                col,
+                Why::new("缺少必填值", "a required value is missing"),
+            )),
             Some(s) => parse(s).map_err(|w| self.report(d, col, w)),
         }
     }
@@ -185,30 +277,52 @@ pub(crate) mod cell {
     pub(crate) fn text(s: &str) -> Result<String, Why> {
         Ok(s.to_owned())
     }
-    pub(crate) fn with<T, E: Display>(f: impl FnOnce(&str) -> Result<T, E>) -> impl FnOnce(&str) -> Result<T, Why> {
+    pub(crate) fn with<T, E: Display>(
+        f: impl FnOnce(&str) -> Result<T, E>,
+    ) -> impl FnOnce(&str) -> Result<T, Why> {
         move |s| f(s).map_err(|e| Why::invalid(s, e))
     }
     pub(crate) fn date(s: &str) -> Result<NaiveDate, Why> {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| Why::new(format!("日期 '{s}' 应为 YYYY-MM-DD"), format!("date '{s}' is not YYYY-MM-DD")))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            Why::new(
+                format!("日期 '{s}' 应为 YYYY-MM-DD"),
+                format!("date '{s}' is not YYYY-MM-DD"),
+            )
+        })
     }
     pub(crate) fn count(s: &str) -> Result<u32, Why> {
-        s.parse().map_err(|_| Why::new(format!("'{s}' 不是非负整数"), format!("'{s}' is not a non-negative integer")))
+        s.parse().map_err(|_| {
+            Why::new(
+                format!("'{s}' 不是非负整数"),
+                format!("'{s}' is not a non-negative integer"),
+            )
+        })
     }
     pub(crate) fn int(s: &str) -> Result<i64, Why> {
-        s.parse().map_err(|_| Why::new(format!("'{s}' 不是整数"), format!("'{s}' is not an integer")))
+        s.parse().map_err(|_| {
+            Why::new(
+                format!("'{s}' 不是整数"),
+                format!("'{s}' is not an integer"),
+            )
+        })
     }
     pub(crate) fn float(s: &str) -> Result<f64, Why> {
         match s.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(Why::new(format!("'{s}' 不是有限的数"), format!("'{s}' is not a finite number"))),
+            _ => Err(Why::new(
+                format!("'{s}' 不是有限的数"),
+                format!("'{s}' is not a finite number"),
+            )),
         }
     }
     pub(crate) fn boolean(s: &str) -> Result<bool, Why> {
         match s {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(Why::new(format!("'{s}' 应为 true 或 false"), format!("'{s}' is not true or false"))),
+            _ => Err(Why::new(
+                format!("'{s}' 应为 true 或 false"),
+                format!("'{s}' is not true or false"),
+            )),
         }
     }
 }

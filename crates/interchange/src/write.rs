@@ -39,7 +39,13 @@ fn csv_file(dir: &Path, file: &'static str) -> Result<csv::Writer<BufWriter<File
     Ok(csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, f)))
 }
 
-fn write_rows<T>(dir: &Path, file: &'static str, header: &[&str], rows: &[T], cells: impl Fn(&T) -> Vec<String>) -> Result<(), WriteError> {
+fn write_rows<T>(
+    dir: &Path,
+    file: &'static str,
+    header: &[&str],
+    rows: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> Result<(), WriteError> {
     let mut w = csv_file(dir, file)?;
     let csv_err = |source| WriteError::Csv { file, source };
     w.write_record(header).map_err(csv_err)?;
@@ -51,12 +57,29 @@ fn write_rows<T>(dir: &Path, file: &'static str, header: &[&str], rows: &[T], ce
 
 /// Writes everything but residents.
 pub fn write_registry(dir: &Path, r: &Registry) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { file: files::GRIDS, source })?;
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::Io {
+        file: files::GRIDS,
+        source,
+    })?;
     write_grids(dir, r)?;
     write_rows(
         dir,
         files::INSTITUTIONS,
-        &["institution_id", "name", "kind", "level", "grade", "ownership", "grid_id", "lon", "lat", "beds", "icu_beds", "outpatient_slots_per_day", "capabilities"],
+        &[
+            "institution_id",
+            "name",
+            "kind",
+            "level",
+            "grade",
+            "ownership",
+            "grid_id",
+            "lon",
+            "lat",
+            "beds",
+            "icu_beds",
+            "outpatient_slots_per_day",
+            "capabilities",
+        ],
         &r.institutions,
         |i| {
             vec![
@@ -72,14 +95,27 @@ pub fn write_registry(dir: &Path, r: &Registry) -> Result<(), WriteError> {
                 i.beds.to_string(),
                 i.icu_beds.to_string(),
                 i.outpatient_slots_per_day.to_string(),
-                i.capabilities.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(";"),
+                i.capabilities
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
             ]
         },
     )?;
     write_rows(
         dir,
         files::CONSORTIA,
-        &["consortium_id", "name", "kind", "grid_id", "lead_institution_id", "founded_on", "filed_on", "evaluated_on"],
+        &[
+            "consortium_id",
+            "name",
+            "kind",
+            "grid_id",
+            "lead_institution_id",
+            "founded_on",
+            "filed_on",
+            "evaluated_on",
+        ],
         &r.consortia,
         |c| {
             vec![
@@ -97,13 +133,38 @@ pub fn write_registry(dir: &Path, r: &Registry) -> Result<(), WriteError> {
     write_rows(
         dir,
         files::MEMBERSHIPS,
-        &["consortium_id", "institution_id", "role", "effective_from", "effective_to"],
+        &[
+            "consortium_id",
+            "institution_id",
+            "role",
+            "effective_from",
+            "effective_to",
+        ],
         &r.memberships,
-        |m| vec![m.consortium_id.to_string(), m.institution_id.to_string(), m.role.to_string(), opt(m.validity.from), opt(m.validity.to)],
+        |m| {
+            vec![
+                m.consortium_id.to_string(),
+                m.institution_id.to_string(),
+                m.role.to_string(),
+                opt(m.validity.from),
+                opt(m.validity.to),
+            ]
+        },
     )?;
-    write_rows(dir, files::TEAMS, &["team_id", "institution_id", "name", "members"], &r.teams, |t| {
-        vec![t.id.to_string(), t.institution_id.to_string(), t.name.clone(), t.members.to_string()]
-    })
+    write_rows(
+        dir,
+        files::TEAMS,
+        &["team_id", "institution_id", "name", "members"],
+        &r.teams,
+        |t| {
+            vec![
+                t.id.to_string(),
+                t.institution_id.to_string(),
+                t.name.clone(),
+                t.members.to_string(),
+            ]
+        },
+    )
 }
 
 fn write_grids(dir: &Path, r: &Registry) -> Result<(), WriteError> {
@@ -128,7 +189,8 @@ fn write_grids(dir: &Path, r: &Registry) -> Result<(), WriteError> {
             props.insert("effective_to".into(), json!(to.to_string()));
         }
         let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&g.geometry));
-        let feature = json!({"type": "Feature", "properties": Value::Object(props), "geometry": geometry});
+        let feature =
+            json!({"type": "Feature", "properties": Value::Object(props), "geometry": geometry});
         let sep = if k + 1 < r.grids.len() { "," } else { "" };
         writeln!(w, "{feature}{sep}").map_err(io)?;
     }
@@ -145,8 +207,22 @@ impl ResidentWriter {
     /// Creates the file and writes the header.
     pub fn create(dir: &Path) -> Result<ResidentWriter, WriteError> {
         let mut w = csv_file(dir, files::RESIDENTS)?;
-        w.write_record(["resident_id", "sex", "birth_date", "lon", "lat", "conditions", "pregnant", "grid_id", "team_id", "signed_on"])
-            .map_err(|source| WriteError::Csv { file: files::RESIDENTS, source })?;
+        w.write_record([
+            "resident_id",
+            "sex",
+            "birth_date",
+            "lon",
+            "lat",
+            "conditions",
+            "pregnant",
+            "grid_id",
+            "team_id",
+            "signed_on",
+        ])
+        .map_err(|source| WriteError::Csv {
+            file: files::RESIDENTS,
+            source,
+        })?;
         Ok(ResidentWriter { w })
     }
 
@@ -165,11 +241,17 @@ impl ResidentWriter {
                 opt(r.team_id.as_ref()),
                 opt(r.signed_on),
             ])
-            .map_err(|source| WriteError::Csv { file: files::RESIDENTS, source })
+            .map_err(|source| WriteError::Csv {
+                file: files::RESIDENTS,
+                source,
+            })
     }
 
     /// Flushes the file.
     pub fn finish(mut self) -> Result<(), WriteError> {
-        self.w.flush().map_err(|source| WriteError::Io { file: files::RESIDENTS, source })
+        self.w.flush().map_err(|source| WriteError::Io {
+            file: files::RESIDENTS,
+            source,
+        })
     }
 }

@@ -21,27 +21,42 @@ pub async fn put_consortium(
 ) -> Result<Vec<Finding>, ServiceError> {
     for m in &members {
         if m.consortium_id != c.id {
-            return Err(ServiceError::NotFound { what: "membership consortium", id: m.consortium_id.to_string() });
+            return Err(ServiceError::NotFound {
+                what: "membership consortium",
+                id: m.consortium_id.to_string(),
+            });
         }
     }
-    if !members.iter().any(|m| m.role == yilian_domain::registry::MemberRole::Lead) {
+    if !members
+        .iter()
+        .any(|m| m.role == yilian_domain::registry::MemberRole::Lead)
+    {
         members.push(Membership {
             consortium_id: c.id.clone(),
             institution_id: c.lead.clone(),
             role: yilian_domain::registry::MemberRole::Lead,
-            validity: yilian_domain::registry::Validity { from: c.founded_on, to: None },
+            validity: yilian_domain::registry::Validity {
+                from: c.founded_on,
+                to: None,
+            },
         });
     }
     let mut reg = registry::load_registry(store).await?;
     for id in members.iter().map(|m| &m.institution_id).chain([&c.lead]) {
         if reg.institution(id).is_none() {
-            return Err(ServiceError::NotFound { what: "institution", id: id.to_string() });
+            return Err(ServiceError::NotFound {
+                what: "institution",
+                id: id.to_string(),
+            });
         }
     }
     if let Some(g) = &c.grid_id
         && reg.grid(g).is_none()
     {
-        return Err(ServiceError::NotFound { what: "grid", id: g.to_string() });
+        return Err(ServiceError::NotFound {
+            what: "grid",
+            id: g.to_string(),
+        });
     }
     let existed = reg.consortia.iter().any(|x| x.id == c.id);
     reg.consortia.retain(|x| x.id != c.id);
@@ -57,8 +72,19 @@ pub async fn put_consortium(
     let changed = registry::put_consortium(&mut tx, &c, &members).await?;
     if changed > 0 {
         let payload = serde_json::json!({"consortium": c, "memberships": members});
-        let kind = if existed { "ConsortiumChanged" } else { "ConsortiumCreated" };
-        let e = NewEvent { stream: format!("consortium/{}", c.id), kind, version: 1, payload, actor: actor.to_owned(), at: Utc::now() };
+        let kind = if existed {
+            "ConsortiumChanged"
+        } else {
+            "ConsortiumCreated"
+        };
+        let e = NewEvent {
+            stream: format!("consortium/{}", c.id),
+            kind,
+            version: 1,
+            payload,
+            actor: actor.to_owned(),
+            at: Utc::now(),
+        };
         append(&mut tx, &e).await?;
     }
     tx.commit().await?;

@@ -31,16 +31,24 @@ pub async fn export_dir(store: &Store, dir: &Path) -> Result<ExportReport, Servi
     let mut after: Option<String> = None;
     let mut residents = 0;
     loop {
-        let page = registry::residents_page(store, None, after.as_deref(), EXPORT_PAGE_ROWS).await?;
+        let page =
+            registry::residents_page(store, None, after.as_deref(), EXPORT_PAGE_ROWS).await?;
         for r in &page {
             w.write(r)?;
         }
         residents += page.len() as u64;
         match page.last() {
-            Some(last) if page.len() == EXPORT_PAGE_ROWS as usize => after = Some(last.id.to_string()),
+            Some(last) if page.len() == EXPORT_PAGE_ROWS as usize => {
+                after = Some(last.id.to_string())
+            }
             _ => break,
         }
     }
     w.finish()?;
-    Ok(ExportReport { grids: reg.grids.len(), institutions: reg.institutions.len(), consortia: reg.consortia.len(), residents })
+    Ok(ExportReport {
+        grids: reg.grids.len(),
+        institutions: reg.institutions.len(),
+        consortia: reg.consortia.len(),
+        residents,
+    })
 }

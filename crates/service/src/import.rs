@@ -69,8 +69,17 @@ impl Tally {
 /// Grids in force: the stored ones, replaced by those of the same id in `incoming`.
 fn merged(stored: &Registry, incoming: &Registry) -> Registry {
     let mut grids = incoming.grids.clone();
-    grids.extend(stored.grids.iter().filter(|g| incoming.grid(&g.id).is_none()).cloned());
-    let mut r = Registry { grids, ..Registry::default() };
+    grids.extend(
+        stored
+            .grids
+            .iter()
+            .filter(|g| incoming.grid(&g.id).is_none())
+            .cloned(),
+    );
+    let mut r = Registry {
+        grids,
+        ..Registry::default()
+    };
     r.sort();
     r
 }
@@ -88,18 +97,27 @@ pub async fn import_dir(
     let folder = read_registry(dir, &Known::of(&stored), &mut d);
     let locator = GridLocator::new(&merged(&stored, &folder).grids, Utc::now().date_naive());
     let mut known = Known::of(&stored);
-    known.teams.extend(folder.teams.iter().map(|t| t.id.clone()));
-    let reader = ResidentReader::open(dir, &known, &mut d).map_err(|()| ServiceError::Input(Box::new(d.clone())))?;
+    known
+        .teams
+        .extend(folder.teams.iter().map(|t| t.id.clone()));
+    let reader = ResidentReader::open(dir, &known, &mut d)
+        .map_err(|_| ServiceError::Input(Box::new(d.clone())))?;
 
     // Even when the small tables had errors the residents are still read, so that one run
     // reports every problem; nothing is written then.
     let write = d.error_count() == 0;
     let mut tx = store.begin().await?;
-    let mut changes = if write { registry::upsert_registry(&mut tx, &folder).await? } else { Changes::default() };
+    let mut changes = if write {
+        registry::upsert_registry(&mut tx, &folder).await?
+    } else {
+        Changes::default()
+    };
 
     let (tally, reader_diags) = match reader {
         None => (Tally::default(), Diagnostics::default()),
-        Some(reader) => stream_residents(&mut tx, reader, locator, write, &mut changes, progress).await?,
+        Some(reader) => {
+            stream_residents(&mut tx, reader, locator, write, &mut changes, progress).await?
+        }
     };
     d.absorb(reader_diags);
     if d.error_count() > 0 {
@@ -125,7 +143,10 @@ pub async fn import_dir(
         event_id: None,
     };
     if !changes.is_empty() {
-        let source = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let payload = serde_json::json!({
             "source": source,
             "changes": changes,
@@ -133,7 +154,14 @@ pub async fn import_dir(
             "residents_outside": report.residents_outside.count,
             "warnings": report.diagnostics.warning_count(),
         });
-        let e = NewEvent { stream: "registry".into(), kind: "RegistryImported", version: 1, payload, actor: actor.to_owned(), at: Utc::now() };
+        let e = NewEvent {
+            stream: "registry".into(),
+            kind: "RegistryImported",
+            version: 1,
+            payload,
+            actor: actor.to_owned(),
+            at: Utc::now(),
+        };
         report.event_id = Some(append(&mut tx, &e).await?);
     }
     tx.commit().await?;
@@ -174,12 +202,19 @@ async fn stream_residents(
             changes.residents += registry::upsert_residents(tx, &batch).await?;
         }
     }
-    worker.join().map_err(|_| ServiceError::Internal("the resident reader thread panicked".into()))
+    worker
+        .join()
+        .map_err(|_| ServiceError::Internal("the resident reader thread panicked".into()))
 }
 
 /// Stores a whole city built in memory (the demo), through the same assignment as an
 /// import. Returns what changed.
-pub async fn store_city(store: &Store, city: &Registry, residents: Vec<Resident>, actor: &str) -> Result<ImportReport, ServiceError> {
+pub async fn store_city(
+    store: &Store,
+    city: &Registry,
+    residents: Vec<Resident>,
+    actor: &str,
+) -> Result<ImportReport, ServiceError> {
     let locator = GridLocator::new(&city.grids, Utc::now().date_naive());
     let mut tally = Tally::default();
     let mut tx = store.begin().await?;
@@ -199,7 +234,14 @@ pub async fn store_city(store: &Store, city: &Registry, residents: Vec<Resident>
     };
     if !changes.is_empty() {
         let payload = serde_json::json!({"source": "demo", "changes": changes, "residents_read": report.residents_read});
-        let e = NewEvent { stream: "registry".into(), kind: "RegistryImported", version: 1, payload, actor: actor.to_owned(), at: Utc::now() };
+        let e = NewEvent {
+            stream: "registry".into(),
+            kind: "RegistryImported",
+            version: 1,
+            payload,
+            actor: actor.to_owned(),
+            at: Utc::now(),
+        };
         report.event_id = Some(append(&mut tx, &e).await?);
     }
     tx.commit().await?;

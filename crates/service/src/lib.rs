@@ -14,6 +14,8 @@ pub use error::ServiceError;
 
 /// Who did something, as written into the event log: a user id, or `cli:<os user>`.
 pub fn cli_actor() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }

@@ -23,7 +23,10 @@ impl GridLocator {
     pub fn new(grids: &[Grid], day: NaiveDate) -> GridLocator {
         let live: Vec<&Grid> = grids.iter().filter(|g| g.validity.contains(day)).collect();
         let polys: Vec<_> = live.iter().map(|g| g.geometry.clone()).collect();
-        GridLocator { ids: live.iter().map(|g| g.id.clone()).collect(), index: GridIndex::build(&polys) }
+        GridLocator {
+            ids: live.iter().map(|g| g.id.clone()).collect(),
+            index: GridIndex::build(&polys),
+        }
     }
     /// The grid of one point.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&GridId> {
@@ -63,9 +66,21 @@ pub async fn reassign(store: &Store, actor: &str) -> Result<AssignReport, Servic
     }
     let mut tx = store.begin().await?;
     let changed = registry::set_resident_grids(&mut tx, &updates).await?;
-    let report = AssignReport { residents: points.len() as u64, changed, outside, grids: locator.ids.len() };
+    let report = AssignReport {
+        residents: points.len() as u64,
+        changed,
+        outside,
+        grids: locator.ids.len(),
+    };
     if changed > 0 {
-        let e = NewEvent { stream: "registry".into(), kind: "ResidentsReassigned", version: 1, payload: &report, actor: actor.to_owned(), at: Utc::now() };
+        let e = NewEvent {
+            stream: "registry".into(),
+            kind: "ResidentsReassigned",
+            version: 1,
+            payload: &report,
+            actor: actor.to_owned(),
+            at: Utc::now(),
+        };
         append(&mut tx, &e).await?;
     }
     tx.commit().await?;

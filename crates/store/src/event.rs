@@ -62,6 +62,16 @@ pub struct StoredEvent {
     pub at: DateTime<Utc>,
 }
 
+type EventRow = (
+    i64,
+    String,
+    i64,
+    String,
+    Json<serde_json::Value>,
+    String,
+    DateTime<Utc>,
+);
+
 /// Events after `after_id` (a cursor), oldest first, at most `limit`.
 pub async fn read_after(
     store: &crate::Store,
@@ -70,15 +80,7 @@ pub async fn read_after(
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let sql = "SELECT event_id, stream, stream_seq, kind, payload, actor, at FROM event \
                WHERE event_id > $1 ORDER BY event_id LIMIT $2";
-    let rows: Vec<(
-        i64,
-        String,
-        i64,
-        String,
-        Json<serde_json::Value>,
-        String,
-        DateTime<Utc>,
-    )> = crate::with_pool!(store, p => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(p).await?);
+    let rows: Vec<EventRow> = crate::with_pool!(store, p => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(p).await?);
     Ok(rows
         .into_iter()
         .map(

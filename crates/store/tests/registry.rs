@@ -1,4 +1,5 @@
 //! Store tests: each body runs on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use geo_types::{MultiPolygon, polygon};
@@ -128,12 +129,11 @@ dbtest!(a_consortium_has_one_lead_in_the_database, |store| {
     reg.memberships[0].role = MemberRole::Lead; // C1 as a second lead
     reg.memberships[0].institution_id = InstitutionId::parse("C1").unwrap();
     let mut tx = store.begin().await.unwrap();
-    let second_lead = vec![reg.memberships[0].clone()];
     let err = put_consortium(
         &mut tx,
         &reg.consortia[0],
         &[
-            second_lead[0].clone(),
+            reg.memberships[0].clone(),
             small_registry().memberships[1].clone(),
         ],
     )

@@ -1,0 +1,273 @@
+//! The command line: parse, run one subcommand, map its outcome to an exit status.
+
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use yilian_domain::policy::{Lang, Profile};
+use yilian_service::ServiceError;
+use yilian_store::Store;
+
+/// 医联 yilian — the platform that runs a city's medical consortia (医联体).
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub(crate) struct Args {
+    /// The database: a SQLite file path (created when missing) or a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "YILIAN_DATABASE_URL",
+        default_value = "./yilian.db"
+    )]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import a city folder (interchange format): all or nothing; a repeat changes nothing.
+    Import {
+        /// The folder (grids.geojson, institutions.csv, … see spec/city-dataset.md).
+        dir: PathBuf,
+    },
+    /// Export the stored city as a folder in the interchange format.
+    Export {
+        /// The folder to write (created when missing).
+        dir: PathBuf,
+    },
+    /// Re-assign every resident to the grid containing their home (after grids change).
+    Assign,
+    /// Check the layout against a policy profile (GRID-1…4, COMP-1…9).
+    /// Exit status: 0 no error-level finding, 1 at least one, 2 the input could not be read.
+    Audit {
+        /// A builtin profile (national, liaoning-2023, chongqing-2018) or a TOML file path.
+        #[arg(long, default_value = "national")]
+        profile: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The day to audit as of (default: today).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Language of the table.
+        #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+        lang: LangArg,
+    },
+    /// Print a builtin profile's TOML, to copy and edit.
+    Profile {
+        /// Profile name; lists them when absent.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+/// Exit statuses (the audit's are part of its contract).
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("错误 error: {e}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// Reads a profile by builtin name or file path.
+pub(crate) fn load_profile(name: &str) -> Result<Profile, String> {
+    if let Some(p) = Profile::builtin(name) {
+        return Ok(p);
+    }
+    let text = std::fs::read_to_string(name).map_err(|e| {
+        format!(
+            "'{name}' is neither a builtin profile ({}) nor a readable file: {e}",
+            Profile::builtin_names().join(", ")
+        )
+    })?;
+    Profile::from_toml_str(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+pub(crate) async fn run(args: Args) -> ExitCode {
+    if let Command::Profile { name } = &args.command {
+        return profile(name.as_deref());
+    }
+    let store = match Store::connect(&args.db).await {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(format!(
+                "cannot open the database {}: {e}",
+                redact(&args.db)
+            ));
+        }
+    };
+    let code = match args.command {
+        Command::Import { dir } => import(&store, &dir).await,
+        Command::Export { dir } => match yilian_service::export::export_dir(&store, &dir).await {
+            Ok(r) => {
+                println!(
+                    "已导出 exported: {} grids, {} institutions, {} consortia, {} residents",
+                    r.grids, r.institutions, r.consortia, r.residents
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Assign => {
+            match yilian_service::locate::reassign(&store, &yilian_service::cli_actor()).await {
+                Ok(r) => {
+                    println!(
+                        "已分配 assigned: {} residents to {} grids; {} changed; {} outside every grid (GRID-1)",
+                        r.residents, r.grids, r.changed, r.outside
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Audit {
+            profile,
+            format,
+            date,
+            lang,
+        } => audit(&store, &profile, format, date, lang).await,
+        Command::Profile { .. } => unreachable!("handled before the database is opened"),
+    };
+    store.close().await;
+    code
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn profile(name: Option<&str>) -> ExitCode {
+    match name {
+        None => {
+            for n in Profile::builtin_names() {
+                println!("{n}");
+            }
+            ExitCode::SUCCESS
+        }
+        Some(n) => match Profile::builtin_toml(n) {
+            Some(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => fail(format!(
+                "no builtin profile '{n}' / 没有名为 '{n}' 的内置配置"
+            )),
+        },
+    }
+}
+
+async fn import(store: &Store, dir: &std::path::Path) -> ExitCode {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} 导入居民 importing residents {bytes}/{total_bytes} {bar:30} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let progress = move |read: u64, total: u64| {
+        b.set_length(total);
+        b.set_position(read);
+    };
+    let result =
+        yilian_service::import::import_dir(store, dir, &yilian_service::cli_actor(), progress)
+            .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => {
+            for d in r.diagnostics.items() {
+                eprintln!("{d}");
+            }
+            let c = r.changes;
+            if c.is_empty() {
+                println!("无变化 nothing changed: the database already holds this folder");
+            } else {
+                println!(
+                    "已导入 imported: {} grids, {} institutions, {} consortia, {} memberships, {} teams, {} residents inserted or changed",
+                    c.grids, c.institutions, c.consortia, c.memberships, c.teams, c.residents
+                );
+            }
+            if r.residents_outside.count > 0 {
+                println!(
+                    "GRID-1: {} residents lie outside every grid",
+                    r.residents_outside.count
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ServiceError::Input(d)) => {
+            for item in d.items() {
+                eprintln!("{item}");
+            }
+            if d.truncated() {
+                eprintln!(
+                    "… ({} errors and {} warnings in all)",
+                    d.error_count(),
+                    d.warning_count()
+                );
+            }
+            eprintln!(
+                "导入失败，数据库未改变 import failed, the database is unchanged: {} error(s)",
+                d.error_count()
+            );
+            ExitCode::from(EXIT_FINDINGS)
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn audit(
+    store: &Store,
+    profile: &str,
+    format: Format,
+    date: Option<NaiveDate>,
+    lang: LangArg,
+) -> ExitCode {
+    let profile = match load_profile(profile) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let day = date.unwrap_or_else(|| Utc::now().date_naive());
+    let report = match yilian_service::audit::run_audit(store, &profile, day).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    match format {
+        Format::Table => print!(
+            "{}",
+            report.to_table(match lang {
+                LangArg::Zh => Lang::Zh,
+                LangArg::En => Lang::En,
+            })
+        ),
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(e),
+        },
+        Format::Html => return fail("html: not yet"),
+    }
+    if report.has_errors() {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
