@@ -95,7 +95,7 @@ pub async fn import_dir(
     let stored = registry::load_registry(store).await?;
     let mut d = Diagnostics::default();
     let folder = read_registry(dir, &Known::of(&stored), &mut d);
-    let locator = GridLocator::new(&merged(&stored, &folder).grids, Utc::now().date_naive());
+    let locator = GridLocator::new(&merged(&stored, &folder).grids, crate::today());
     let mut known = Known::of(&stored);
     known
         .teams
@@ -215,7 +215,7 @@ pub async fn store_city(
     residents: Vec<Resident>,
     actor: &str,
 ) -> Result<ImportReport, ServiceError> {
-    let locator = GridLocator::new(&city.grids, Utc::now().date_naive());
+    let locator = GridLocator::new(&city.grids, crate::today());
     let mut tally = Tally::default();
     let mut tx = store.begin().await?;
     let mut changes = registry::upsert_registry(&mut tx, city).await?;

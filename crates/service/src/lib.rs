@@ -19,3 +19,10 @@ pub fn cli_actor() -> String {
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }
+
+/// Today in China (UTC+8, no daylight saving): deadlines, validity and the audit day are
+/// civil dates there, whatever the server's clock zone.
+pub fn today() -> chrono::NaiveDate {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("BUG: +08:00 is a valid offset");
+    chrono::Utc::now().with_timezone(&china).date_naive()
+}

@@ -49,7 +49,7 @@ pub struct AssignReport {
 
 /// Re-runs the assignment of every resident after grids changed (`yilian assign`).
 pub async fn reassign(store: &Store, actor: &str) -> Result<AssignReport, ServiceError> {
-    let today = Utc::now().date_naive();
+    let today = crate::today();
     let reg = registry::load_registry(store).await?;
     let locator = GridLocator::new(&reg.grids, today);
     let points = registry::resident_points(store).await?;

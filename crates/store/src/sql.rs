@@ -35,7 +35,9 @@ impl TableShape {
         (PARAMS_PER_STATEMENT_MAX / self.columns.len()).min(ROWS_PER_STATEMENT_MAX)
     }
 
-    fn values_clause(&self, rows: usize) -> String {
+    /// `($1,$2),($3,$4)…` on PostgreSQL; `(?,?),(?,?)…` on SQLite, whose lookup of a
+    /// numbered parameter's name is linear, which makes a batch of thousands quadratic.
+    fn values_clause(&self, rows: usize, numbered: bool) -> String {
         let n = self.columns.len();
         let mut sql = String::with_capacity(rows * n * 6);
         for r in 0..rows {
@@ -44,15 +46,19 @@ impl TableShape {
                 if c > 0 {
                     sql.push(',');
                 }
-                // Writing into a String cannot fail.
-                let _ = write!(sql, "${}", r * n + c + 1);
+                if numbered {
+                    // Writing into a String cannot fail.
+                    let _ = write!(sql, "${}", r * n + c + 1);
+                } else {
+                    sql.push('?');
+                }
             }
             sql.push(')');
         }
         sql
     }
 
-    fn upsert_sql(&self, rows: usize) -> String {
+    fn upsert_sql(&self, rows: usize, numbered: bool) -> String {
         let cols = self.columns.join(", ");
         let keys = self.columns[..self.key_len].join(", ");
         let rest = &self.columns[self.key_len..];
@@ -75,7 +81,7 @@ impl TableShape {
             "INSERT INTO {t} ({cols}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {set} \
              WHERE ({old}) IS DISTINCT FROM ({new})",
             t = self.table,
-            values = self.values_clause(rows),
+            values = self.values_clause(rows, numbered),
         )
     }
 }
@@ -96,6 +102,10 @@ macro_rules! bind_cells {
     }};
 }
 
+fn numbered(tx: &Tx) -> bool {
+    matches!(tx, Tx::Postgres(_))
+}
+
 /// Inserts or updates `rows`; returns how many rows were inserted or actually changed.
 pub(crate) async fn upsert(
     tx: &mut Tx,
@@ -104,7 +114,7 @@ pub(crate) async fn upsert(
 ) -> Result<u64, StoreError> {
     let mut changed = 0;
     for chunk in rows.chunks(shape.rows_per_statement()) {
-        let sql = shape.upsert_sql(chunk.len());
+        let sql = shape.upsert_sql(chunk.len(), numbered(tx));
         let cells = chunk.iter().flatten();
         changed += with_tx!(tx, c => bind_cells!(sqlx::query(AssertSqlSafe(sql.clone())), cells).execute(&mut *c).await?.rows_affected());
     }
@@ -130,7 +140,7 @@ pub(crate) async fn update_column(
         let sql = format!(
             "UPDATE {table} SET {column} = v.column2 FROM (VALUES {values}) AS v \
              WHERE {table}.{key} = v.column1 AND {table}.{column} IS DISTINCT FROM v.column2",
-            values = shape.values_clause(chunk.len())
+            values = shape.values_clause(chunk.len(), numbered(tx))
         );
         let cells: Vec<Cell> = chunk
             .iter()

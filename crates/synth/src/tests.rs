@@ -724,32 +724,16 @@ fn params_are_checked() {
     assert!(empty.registry.grids.iter().all(|g| g.population == Some(0)));
 }
 
-/// Timing of the demo city; run with `cargo test --release -p yilian-synth -- --ignored
-/// --nocapture timing`.
+/// A sweep of layouts (seeds × 1–40 grids) through every geometric and registry check.
+/// `YILIAN_SWEEP_SEEDS=60` widens it (720 layouts, about half a minute in release) after
+/// touching the geometry.
 #[test]
-#[ignore = "timing, not a check"]
-fn timing() {
-    let t = std::time::Instant::now();
-    let city = demo_city(&CityParams::demo());
-    let el = t.elapsed();
-    let vertices: usize = city.registry.grids.iter().map(|g| ring(g).len()).sum();
-    println!(
-        "demo city in {el:?}: {} grids ({vertices} vertices), {} institutions, {} consortia, {} memberships, {} teams, {} residents",
-        city.registry.grids.len(),
-        city.registry.institutions.len(),
-        city.registry.consortia.len(),
-        city.registry.memberships.len(),
-        city.registry.teams.len(),
-        city.residents.len()
-    );
-}
-
-/// 720 layouts (60 seeds × 1–40 grids) through every geometric and registry check; about
-/// half a minute in release: `cargo test --release -p yilian-synth -- --ignored sweep`.
-#[test]
-#[ignore = "slow in debug; run in release after touching the geometry"]
 fn sweep_of_layouts() {
-    for seed in 0..60u64 {
+    let seeds: u64 = std::env::var("YILIAN_SWEEP_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    for seed in 0..seeds {
         for grids in [1u32, 2, 4, 6, 8, 9, 10, 12, 17, 20, 31, 40] {
             let city = demo_city(&CityParams {
                 seed: seed * 7919 + u64::from(grids),

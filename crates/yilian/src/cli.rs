@@ -1,13 +1,15 @@
 //! The command line: parse, run one subcommand, map its outcome to an exit status.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yilian_domain::policy::{Lang, Profile};
 use yilian_service::ServiceError;
 use yilian_store::Store;
+use yilian_synth::{CityParams, demo_city};
 
 /// 医联 yilian — the platform that runs a city's medical consortia (医联体).
 #[derive(Debug, Parser)]
@@ -55,6 +57,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LangArg::Zh)]
         lang: LangArg,
     },
+    /// Serve the HTTP API and the console.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// The profile the city is held to (builtin name or TOML file).
+        #[arg(long, default_value = "national")]
+        profile: String,
+    },
+    /// Build a realistic demo city (or import --data DIR), audit it, and serve the console.
+    Demo {
+        /// Import this folder instead of building the demo city.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Residents of the built city.
+        #[arg(long, default_value_t = CityParams::demo().residents)]
+        residents: u32,
+        /// Grids of the built city.
+        #[arg(long, default_value_t = CityParams::demo().grids)]
+        grids: u32,
+        /// Seed of the built city (same seed, same city).
+        #[arg(long, default_value_t = CityParams::demo().seed)]
+        seed: u64,
+        /// Build and audit, then exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Print a builtin profile's TOML, to copy and edit.
     Profile {
         /// Profile name; lists them when absent.
@@ -73,6 +105,15 @@ enum Format {
 enum LangArg {
     Zh,
     En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
 }
 
 /// Exit statuses (the audit's are part of its contract).
@@ -141,6 +182,28 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             date,
             lang,
         } => audit(&store, &profile, format, date, lang).await,
+        Command::Serve { addr, profile } => serve(store.clone(), &profile, addr).await,
+        Command::Demo {
+            data,
+            addr,
+            residents,
+            grids,
+            seed,
+            no_serve,
+        } => {
+            demo(
+                &store,
+                data,
+                CityParams {
+                    seed,
+                    residents,
+                    grids,
+                },
+                addr,
+                no_serve,
+            )
+            .await
+        }
         Command::Profile { .. } => unreachable!("handled before the database is opened"),
     };
     store.close().await;
@@ -246,7 +309,7 @@ async fn audit(
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let day = date.unwrap_or_else(|| Utc::now().date_naive());
+    let day = date.unwrap_or_else(yilian_service::today);
     let report = match yilian_service::audit::run_audit(store, &profile, day).await {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -263,11 +326,74 @@ async fn audit(
             Ok(s) => println!("{s}"),
             Err(e) => return fail(e),
         },
-        Format::Html => return fail("html: not yet"),
+        Format::Html => print!("{}", yilian_server::audit_page(&report, lang.into())),
     }
     if report.has_errors() {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+async fn serve(store: Store, profile: &str, addr: SocketAddr) -> ExitCode {
+    let profile = match load_profile(profile) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    println!(
+        "控制台 console: http://{addr}/   接口文档 API docs: http://{addr}/api/docs/   (Ctrl-C 停止 to stop)"
+    );
+    match yilian_server::serve(yilian_server::AppState::new(store, profile), addr).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot serve on {addr}: {e}")),
+    }
+}
+
+async fn demo(
+    store: &Store,
+    data: Option<PathBuf>,
+    params: CityParams,
+    addr: SocketAddr,
+    no_serve: bool,
+) -> ExitCode {
+    let actor = yilian_service::cli_actor();
+    match data {
+        Some(dir) => {
+            let code = import(store, &dir).await;
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+        }
+        None => {
+            if let Err(e) = params.check() {
+                return fail(e);
+            }
+            let started = std::time::Instant::now();
+            let city = demo_city(&params);
+            match yilian_service::import::store_city(store, &city.registry, city.residents, &actor)
+                .await
+            {
+                Ok(r) => println!(
+                    "示范城市 demo city (seed {}): {} grids, {} institutions, {} consortia, {} residents in {:.1} s",
+                    params.seed,
+                    city.registry.grids.len(),
+                    city.registry.institutions.len(),
+                    city.registry.consortia.len(),
+                    r.residents_read,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => return fail(e),
+            }
+        }
+    }
+    let profile =
+        Profile::builtin("national").expect("BUG: the national profile ships in the binary");
+    match yilian_service::audit::run_audit(store, &profile, yilian_service::today()).await {
+        Ok(report) => print!("{}", report.to_table(Lang::Zh)),
+        Err(e) => return fail(e),
+    }
+    if no_serve {
+        return ExitCode::SUCCESS;
+    }
+    serve(store.clone(), "national", addr).await
 }

@@ -1,0 +1,22 @@
+//! Every bound the server puts on a request (STYLE 10): hitting one is an explicit 4xx,
+//! never a silent truncation.
+
+/// Largest request body: a consortium with a thousand members is a few hundred KiB.
+pub(crate) const BODY_BYTES_MAX: usize = 1 << 20;
+
+/// Residents per page when the client names no limit.
+pub(crate) const RESIDENTS_PAGE_DEFAULT: u32 = 100;
+/// Most residents per page: enough to page a grid quickly, small enough that one request
+/// stays a few milliseconds of database work.
+pub(crate) const RESIDENTS_PAGE_MAX: u32 = 500;
+
+/// Events per page when the client names no limit.
+pub(crate) const EVENTS_PAGE_DEFAULT: u32 = 100;
+/// Most events per page.
+pub(crate) const EVENTS_PAGE_MAX: u32 = 1_000;
+
+/// Most members a consortium may be given in one request (a city's telemedicine network
+/// has a few hundred).
+pub(crate) const CONSORTIUM_MEMBERS_MAX: usize = 2_000;
+/// Longest consortium name, in characters.
+pub(crate) const NAME_CHARS_MAX: usize = 200;

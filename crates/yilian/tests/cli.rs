@@ -1,0 +1,247 @@
+//! The `yilian` binary end to end: the audit finds each planted violation with the right
+//! rule id and subject, exit statuses follow the contract, and a 1 GB CSV is imported in
+//! bounded memory.
+#![allow(clippy::unwrap_used)] // a panic is how a test reports
+
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn yilian(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yilian"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+type Expected = BTreeSet<(String, String, String, String)>;
+
+fn expected(fixture: &str) -> Expected {
+    let text = std::fs::read_to_string(
+        repo()
+            .join("tests/fixtures")
+            .join(fixture)
+            .join("expected.json"),
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_owned();
+            (s("rule"), s("subject_kind"), s("subject_id"), s("severity"))
+        })
+        .collect()
+}
+
+fn audit_fixture(fixture: &str) -> (Expected, Option<i32>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.db");
+    let dir = repo().join("tests/fixtures").join(fixture);
+    let out = yilian(&db, &["import", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = yilian(
+        &db,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--profile",
+            "national",
+            "--date",
+            "2025-06-30",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["profile"], "national");
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert!(f["message_zh"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(f["message_en"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(f["source"].as_str().is_some_and(|m| !m.is_empty()));
+            let s = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+            (
+                s(&f["rule"]),
+                s(&f["subject"]["kind"]),
+                s(&f["subject"]["id"]),
+                s(&f["severity"]),
+            )
+        })
+        .collect();
+    (found, out.status.code())
+}
+
+#[test]
+fn audit_finds_each_planted_violation() {
+    for fixture in ["violations", "violations-b"] {
+        let (found, code) = audit_fixture(fixture);
+        assert_eq!(found, expected(fixture), "{fixture}");
+        let has_error = found.iter().any(|f| f.3 == "error");
+        assert_eq!(
+            code,
+            Some(i32::from(has_error)),
+            "{fixture}: exit 1 when an error-level finding exists"
+        );
+    }
+    let rules: BTreeSet<String> = expected("violations")
+        .into_iter()
+        .chain(expected("violations-b"))
+        .map(|f| f.0)
+        .collect();
+    for rule in [
+        "GRID-1", "GRID-2", "GRID-3", "GRID-4", "COMP-1", "COMP-2", "COMP-3", "COMP-4", "COMP-5",
+        "COMP-6", "COMP-7", "COMP-8", "COMP-9",
+    ] {
+        assert!(rules.contains(rule), "no fixture plants {rule}");
+    }
+}
+
+#[test]
+fn audit_exit_status_2_when_input_cannot_be_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = yilian(
+        &tmp.path().join("a.db"),
+        &["audit", "--profile", "no-such-profile"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("national"),
+        "the error lists the builtin profiles"
+    );
+}
+
+#[test]
+fn failed_import_exits_1_and_lists_errors_in_both_languages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("city");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("grids.geojson"),
+        r#"{"type":"FeatureCollection","features":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("institutions.csv"),
+        "institution_id,name,level\nH1,医院,9\n",
+    )
+    .unwrap();
+    let out = yilian(&tmp.path().join("a.db"), &["import", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("institutions.csv:1 [kind]"), "{err}");
+    assert!(
+        err.contains("缺少必需的列") && err.contains("a required column is missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("数据库未改变") && err.contains("unchanged"),
+        "{err}"
+    );
+}
+
+/// Peak resident memory of a running child, read from /proc while it runs.
+fn run_measuring_peak_kib(mut cmd: Command) -> (Output, u64) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(s) = std::fs::read_to_string(&status_path)
+                    && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
+                {
+                    peak = peak.max(
+                        line.split_whitespace()
+                            .nth(1)
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0),
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    (out, watcher.join().unwrap())
+}
+
+#[test]
+fn a_1gb_csv_is_streamed_in_bounded_memory() {
+    const TARGET_BYTES: u64 = 1 << 30;
+    const PEAK_KIB_MAX: u64 = 400 * 1024;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("big");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("grids.geojson"),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"grid_id":"G1","name":"网格一"},"geometry":{"type":"Polygon","coordinates":[[[106.0,29.0],[107.0,29.0],[107.0,30.0],[106.0,30.0],[106.0,29.0]]]}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("institutions.csv"),
+        "institution_id,name,kind,level\nH1,样例医院,general_hospital,3\n",
+    )
+    .unwrap();
+    // Wide rows (an unknown free-text column) make the file 1 GiB with few enough rows that
+    // the debug build imports it quickly; the reader still has to stream every byte.
+    let mut w = BufWriter::new(std::fs::File::create(dir.join("residents.csv")).unwrap());
+    writeln!(w, "resident_id,sex,birth_date,lon,lat,conditions,notes").unwrap();
+    let notes = "随访记录".repeat(800); // 9,600 bytes
+    let (mut written, mut n) = (0u64, 0u64);
+    while written < TARGET_BYTES {
+        let line = format!(
+            "R{n:08},F,1960-01-01,106.{:06},29.{:06},I10;E11,{notes}\n",
+            n % 999_983,
+            (n * 7) % 999_979
+        );
+        w.write_all(line.as_bytes()).unwrap();
+        written += line.len() as u64;
+        n += 1;
+    }
+    w.flush().unwrap();
+    drop(w);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yilian"));
+    cmd.arg("--db")
+        .arg(tmp.path().join("big.db"))
+        .arg("import")
+        .arg(&dir);
+    let (out, peak_kib) = run_measuring_peak_kib(cmd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{n} residents")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(peak_kib > 0, "memory was measured");
+    assert!(
+        peak_kib < PEAK_KIB_MAX,
+        "peak memory {peak_kib} KiB for a {written}-byte file"
+    );
+}
