@@ -9,8 +9,19 @@ use yilian_domain::registry::{Consortium, Membership};
 use yilian_store::event::{NewEvent, append};
 use yilian_store::{Store, registry};
 
+/// What a stored consortium change did.
+#[derive(Debug, Clone)]
+pub struct PutOutcome {
+    /// The consortium did not exist before.
+    pub created: bool,
+    /// The findings that did not block the change (warnings).
+    pub warnings: Vec<Finding>,
+    /// The event written; none when the request changed nothing.
+    pub event_id: Option<i64>,
+}
+
 /// Stores `c` with exactly `members` (its lead is added when missing) if no must-rule
-/// breaks; returns the warnings. Appends `ConsortiumCreated` or `ConsortiumChanged`.
+/// breaks. Appends `ConsortiumCreated` or `ConsortiumChanged`.
 pub async fn put_consortium(
     store: &Store,
     c: Consortium,
@@ -18,7 +29,7 @@ pub async fn put_consortium(
     profile: &Profile,
     today: NaiveDate,
     actor: &str,
-) -> Result<Vec<Finding>, ServiceError> {
+) -> Result<PutOutcome, ServiceError> {
     for m in &members {
         if m.consortium_id != c.id {
             return Err(ServiceError::NotFound {
@@ -70,6 +81,7 @@ pub async fn put_consortium(
     }
     let mut tx = store.begin().await?;
     let changed = registry::put_consortium(&mut tx, &c, &members).await?;
+    let mut event_id = None;
     if changed > 0 {
         let payload = serde_json::json!({"consortium": c, "memberships": members});
         let kind = if existed {
@@ -85,8 +97,12 @@ pub async fn put_consortium(
             actor: actor.to_owned(),
             at: Utc::now(),
         };
-        append(&mut tx, &e).await?;
+        event_id = Some(append(&mut tx, &e).await?);
     }
     tx.commit().await?;
-    Ok(findings)
+    Ok(PutOutcome {
+        created: !existed,
+        warnings: findings,
+        event_id,
+    })
 }

@@ -249,10 +249,8 @@ pub(crate) async fn put_consortium(
 ) -> Result<(StatusCode, Json<PutConsortiumResponse>), ApiError> {
     let cid = ConsortiumId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
     let (consortium, members) = body.parse(&cid)?;
-    let before = registry::load_registry(&state.store).await?;
-    let created = !before.consortia.iter().any(|c| c.id == cid);
     let today = yilian_service::today();
-    let findings = yilian_service::consortium::put_consortium(
+    let outcome = yilian_service::consortium::put_consortium(
         &state.store,
         consortium,
         members,
@@ -268,11 +266,11 @@ pub(crate) async fn put_consortium(
         ))
     })?;
     let response = PutConsortiumResponse {
-        created,
+        created: outcome.created,
         consortium: ConsortiumDetail::of(&reg, stored),
-        warnings: findings.into_iter().map(FindingDto::from).collect(),
+        warnings: outcome.warnings.into_iter().map(FindingDto::from).collect(),
     };
-    let status = if created {
+    let status = if outcome.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
