@@ -58,7 +58,9 @@ impl TableShape {
         sql
     }
 
-    fn upsert_sql(&self, rows: usize, numbered: bool) -> String {
+    /// `INSERT … {source} ON CONFLICT (key) DO UPDATE … WHERE changed`: only rows whose
+    /// content differs are touched, so a repeat reports no change.
+    fn upsert_sql(&self, source: &str) -> String {
         let cols = self.columns.join(", ");
         let keys = self.columns[..self.key_len].join(", ");
         let rest = &self.columns[self.key_len..];
@@ -78,10 +80,9 @@ impl TableShape {
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "INSERT INTO {t} ({cols}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {set} \
+            "INSERT INTO {t} ({cols}) {source} ON CONFLICT ({keys}) DO UPDATE SET {set} \
              WHERE ({old}) IS DISTINCT FROM ({new})",
             t = self.table,
-            values = self.values_clause(rows, numbered),
         )
     }
 }
@@ -113,12 +114,106 @@ pub(crate) async fn upsert(
     rows: &[Vec<Cell>],
 ) -> Result<u64, StoreError> {
     let mut changed = 0;
-    for chunk in rows.chunks(shape.rows_per_statement()) {
-        let sql = shape.upsert_sql(chunk.len(), numbered(tx));
-        let cells = chunk.iter().flatten();
-        changed += with_tx!(tx, c => bind_cells!(sqlx::query(AssertSqlSafe(sql.clone())), cells).execute(&mut *c).await?.rows_affected());
+    match tx {
+        Tx::Sqlite(c) => {
+            for chunk in rows.chunks(shape.rows_per_statement()) {
+                let sql = shape.upsert_sql(&format!(
+                    "VALUES {}",
+                    shape.values_clause(chunk.len(), false)
+                ));
+                let q = bind_cells!(sqlx::query(AssertSqlSafe(sql)), chunk.iter().flatten());
+                changed += q.execute(&mut **c).await?.rows_affected();
+            }
+        }
+        Tx::Postgres(c) => {
+            for chunk in rows.chunks(UNNEST_ROWS_MAX) {
+                let columns = transpose(shape, chunk);
+                let arrays: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(k, col)| format!("${}::{}[]", k + 1, col.pg_type()))
+                    .collect();
+                let sql = shape.upsert_sql(&format!("SELECT * FROM UNNEST({})", arrays.join(", ")));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for col in columns {
+                    q = match col {
+                        Column::Text(v) => q.bind(v),
+                        Column::Int(v) => q.bind(v),
+                        Column::Real(v) => q.bind(v),
+                        Column::Bool(v) => q.bind(v),
+                        Column::Date(v) => q.bind(v),
+                    };
+                }
+                changed += q.execute(&mut **c).await?.rows_affected();
+            }
+        }
     }
     Ok(changed)
+}
+
+/// Rows per PostgreSQL upsert: the whole batch travels as one array per column, so the
+/// statement's size does not grow with it; the bound keeps one statement's memory modest.
+const UNNEST_ROWS_MAX: usize = 10_000;
+
+/// One column of a batch, as PostgreSQL receives it (`UNNEST` of one array per column
+/// costs one parameter per column instead of one per cell).
+enum Column {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Bool(Vec<bool>),
+    Date(Vec<Option<NaiveDate>>),
+}
+
+impl Column {
+    fn pg_type(&self) -> &'static str {
+        match self {
+            Column::Text(_) => "text",
+            Column::Int(_) => "int8",
+            Column::Real(_) => "float8",
+            Column::Bool(_) => "bool",
+            Column::Date(_) => "date",
+        }
+    }
+}
+
+fn transpose(shape: &TableShape, rows: &[Vec<Cell>]) -> Vec<Column> {
+    (0..shape.columns.len())
+        .map(|k| {
+            let cells = rows.iter().map(|r| &r[k]);
+            match rows.first().map(|r| &r[k]) {
+                Some(Cell::Int(_)) => Column::Int(
+                    cells
+                        .map(|c| if let Cell::Int(v) = c { *v } else { None })
+                        .collect(),
+                ),
+                Some(Cell::Real(_)) => Column::Real(
+                    cells
+                        .map(|c| if let Cell::Real(v) = c { *v } else { None })
+                        .collect(),
+                ),
+                Some(Cell::Bool(_)) => {
+                    Column::Bool(cells.map(|c| matches!(c, Cell::Bool(true))).collect())
+                }
+                Some(Cell::Date(_)) => Column::Date(
+                    cells
+                        .map(|c| if let Cell::Date(v) = c { *v } else { None })
+                        .collect(),
+                ),
+                _ => Column::Text(
+                    cells
+                        .map(|c| {
+                            if let Cell::Text(v) = c {
+                                v.clone()
+                            } else {
+                                None
+                            }
+                        })
+                        .collect(),
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Sets `column` to the given value for each key; returns how many rows changed.
