@@ -75,14 +75,7 @@ impl Diagnostics {
         en: impl Into<String>,
     ) {
         self.errors += 1;
-        self.push(Diagnostic {
-            level: Level::Error,
-            file: file.to_owned(),
-            row,
-            column: column.map(str::to_owned),
-            message_zh: zh.into(),
-            message_en: en.into(),
-        });
+        self.record(Level::Error, file, row, column, zh.into(), en.into());
     }
     /// Records a warning.
     pub fn warning(
@@ -94,13 +87,24 @@ impl Diagnostics {
         en: impl Into<String>,
     ) {
         self.warnings += 1;
+        self.record(Level::Warning, file, row, column, zh.into(), en.into());
+    }
+    fn record(
+        &mut self,
+        level: Level,
+        file: &str,
+        row: Option<u64>,
+        column: Option<&str>,
+        message_zh: String,
+        message_en: String,
+    ) {
         self.push(Diagnostic {
-            level: Level::Warning,
+            level,
             file: file.to_owned(),
             row,
             column: column.map(str::to_owned),
-            message_zh: zh.into(),
-            message_en: en.into(),
+            message_zh,
+            message_en,
         });
     }
     /// Takes in another run's diagnostics (its items up to the cap, all its counts).

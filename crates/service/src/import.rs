@@ -134,8 +134,24 @@ pub async fn import_dir(
             format!("{n} residents declared a grid other than the one their home lies in; reassigned by home"),
         );
     }
+    let source = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    finish(tx, d, changes, tally, &source, actor).await
+}
+
+/// Builds the report, appends `RegistryImported` when anything changed, and commits.
+async fn finish(
+    mut tx: Tx,
+    diagnostics: Diagnostics,
+    changes: Changes,
+    tally: Tally,
+    source: &str,
+    actor: &str,
+) -> Result<ImportReport, ServiceError> {
     let mut report = ImportReport {
-        diagnostics: d,
+        diagnostics,
         changes,
         residents_read: tally.read,
         residents_outside: tally.outside,
@@ -143,10 +159,6 @@ pub async fn import_dir(
         event_id: None,
     };
     if !changes.is_empty() {
-        let source = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let payload = serde_json::json!({
             "source": source,
             "changes": changes,
@@ -224,26 +236,5 @@ pub async fn store_city(
         tally.assign(&locator, batch);
         changes.residents += registry::upsert_residents(&mut tx, batch).await?;
     }
-    let mut report = ImportReport {
-        diagnostics: Diagnostics::default(),
-        changes,
-        residents_read: tally.read,
-        residents_outside: tally.outside,
-        declared_grid_mismatch: tally.mismatch,
-        event_id: None,
-    };
-    if !changes.is_empty() {
-        let payload = serde_json::json!({"source": "demo", "changes": changes, "residents_read": report.residents_read});
-        let e = NewEvent {
-            stream: "registry".into(),
-            kind: "RegistryImported",
-            version: 1,
-            payload,
-            actor: actor.to_owned(),
-            at: Utc::now(),
-        };
-        report.event_id = Some(append(&mut tx, &e).await?);
-    }
-    tx.commit().await?;
-    Ok(report)
+    finish(tx, Diagnostics::default(), changes, tally, "demo", actor).await
 }
