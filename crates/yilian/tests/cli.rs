@@ -245,3 +245,31 @@ fn a_1gb_csv_is_streamed_in_bounded_memory() {
         "peak memory {peak_kib} KiB for a {written}-byte file"
     );
 }
+
+#[test]
+fn the_clean_demo_city_has_no_error_level_finding_in_any_builtin_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("demo.db");
+    let out = yilian(&db, &["demo", "--no-serve", "--residents", "20000"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for profile in ["national", "liaoning-2023", "chongqing-2018"] {
+        let out = yilian(&db, &["audit", "--format", "json", "--profile", profile]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["errors"], 0, "{profile}: {report:#}");
+        assert_eq!(out.status.code(), Some(0), "{profile}");
+    }
+    let html = yilian(&db, &["audit", "--format", "html", "--lang", "en"]);
+    let page = String::from_utf8(html.stdout).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.contains("<table"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "a standalone page loads nothing"
+    );
+}
