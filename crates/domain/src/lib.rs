@@ -9,6 +9,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod ids;
 pub mod policy;
 pub mod registry;

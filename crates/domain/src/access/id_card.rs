@@ -259,8 +259,15 @@ mod tests {
         let id = IdCardNo::parse(&woman, today()).unwrap();
         assert_eq!((id.birth_date(), id.sex()), (today(), Sex::F));
         // residence permits of Hong Kong, Macao and Taiwan residents; a Taiwan code
-        for first in ["81000019800101001", "82000019800101001", "83000019800101001"] {
-            assert!(IdCardNo::parse(&with_check(first), today()).is_ok(), "{first}");
+        for first in [
+            "81000019800101001",
+            "82000019800101001",
+            "83000019800101001",
+        ] {
+            assert!(
+                IdCardNo::parse(&with_check(first), today()).is_ok(),
+                "{first}"
+            );
         }
         assert!(IdCardNo::parse(&with_check("71000019500101001"), today()).is_ok());
     }
@@ -270,7 +277,10 @@ mod tests {
         let id = IdCardNo::parse("11010519491231002X", today()).unwrap();
         assert_eq!(format!("{id:?}"), "IdCardNo(110105********002X)");
         assert_eq!(format!("{id}"), "110105********002X");
-        assert_eq!(format!("{:?}", Some(&id)), "Some(IdCardNo(110105********002X))");
+        assert_eq!(
+            format!("{:?}", Some(&id)),
+            "Some(IdCardNo(110105********002X))"
+        );
         assert!(!format!("{id:?}{id}").contains("19491231"));
     }
 
@@ -288,10 +298,22 @@ mod tests {
 
     #[test]
     fn non_digits_are_refused_with_their_place() {
-        assert_eq!(err("1101051949123100XX"), IdCardError::NotDigit { position: 17 });
-        assert_eq!(err("11010519491231002Y"), IdCardError::NotDigit { position: 18 });
-        assert_eq!(err("1101 519491231002X"), IdCardError::NotDigit { position: 5 });
-        assert_eq!(err("11010519491231002 "), IdCardError::NotDigit { position: 18 });
+        assert_eq!(
+            err("1101051949123100XX"),
+            IdCardError::NotDigit { position: 17 }
+        );
+        assert_eq!(
+            err("11010519491231002Y"),
+            IdCardError::NotDigit { position: 18 }
+        );
+        assert_eq!(
+            err("1101 519491231002X"),
+            IdCardError::NotDigit { position: 5 }
+        );
+        assert_eq!(
+            err("11010519491231002 "),
+            IdCardError::NotDigit { position: 18 }
+        );
     }
 
     #[test]
@@ -309,11 +331,15 @@ mod tests {
 
     #[test]
     fn bad_region_codes_are_refused() {
-        for code in ["00", "10", "16", "20", "24", "30", "38", "40", "47", "55", "66", "72", "84", "99"] {
+        for code in [
+            "00", "10", "16", "20", "24", "30", "38", "40", "47", "55", "66", "72", "84", "99",
+        ] {
             let s = with_check(&format!("{code}010519491231002"));
             assert_eq!(
                 err(&s),
-                IdCardError::Province { code: code.parse().unwrap() },
+                IdCardError::Province {
+                    code: code.parse().unwrap()
+                },
                 "{code}"
             );
         }
@@ -327,13 +353,31 @@ mod tests {
 
     #[test]
     fn bad_birth_dates_are_refused() {
-        assert_eq!(err(&with_check("11010519490230002")), IdCardError::BirthDate);
-        assert_eq!(err(&with_check("11010519001301002")), IdCardError::BirthDate);
-        assert_eq!(err(&with_check("11010519000100002")), IdCardError::BirthDate);
-        assert_eq!(err(&with_check("11010519010229002")), IdCardError::BirthDate);
-        assert_eq!(err(&with_check("11010518991231002")), IdCardError::BornBefore1900);
+        assert_eq!(
+            err(&with_check("11010519490230002")),
+            IdCardError::BirthDate
+        );
+        assert_eq!(
+            err(&with_check("11010519001301002")),
+            IdCardError::BirthDate
+        );
+        assert_eq!(
+            err(&with_check("11010519000100002")),
+            IdCardError::BirthDate
+        );
+        assert_eq!(
+            err(&with_check("11010519010229002")),
+            IdCardError::BirthDate
+        );
+        assert_eq!(
+            err(&with_check("11010518991231002")),
+            IdCardError::BornBefore1900
+        );
         assert!(IdCardNo::parse(&with_check("11010519000101002"), today()).is_ok());
-        assert_eq!(err(&with_check("11010520250701002")), IdCardError::BornAfterToday);
+        assert_eq!(
+            err(&with_check("11010520250701002")),
+            IdCardError::BornAfterToday
+        );
     }
 
     #[test]
@@ -349,7 +393,10 @@ mod tests {
         );
         let e = err(&with_check("11010520250701002"));
         assert!(!format!("{e}{e:?}").contains("20250701"));
-        assert_eq!(IdCardError::Province { code: 5 }.to_string().get(..2), Some("05"));
+        assert_eq!(
+            IdCardError::Province { code: 5 }.to_string().get(..2),
+            Some("05")
+        );
     }
 
     fn valid_parts() -> impl Strategy<Value = (String, NaiveDate, bool)> {
@@ -397,9 +444,11 @@ mod tests {
         ) {
             let mut bytes = s.into_bytes();
             let alphabet = b"0123456789X";
-            let base = if position < 17 { 10 } else { 11 };
+            // a digit becomes another digit; the check character any other of 0-9 and X
+            let base: usize = if position < 17 { 10 } else { 11 };
             let old = alphabet.iter().position(|&c| c == bytes[position]).unwrap();
-            bytes[position] = alphabet[(old + usize::from(shift % base).max(1)) % base];
+            let step = usize::from(shift) % base;
+            bytes[position] = alphabet[(old + step.max(1)) % base];
             let flipped = String::from_utf8(bytes).unwrap();
             let e = IdCardNo::parse(&flipped, today()).unwrap_err();
             prop_assert!(matches!(e, IdCardError::CheckCharacter { .. }), "{:?}", e);

@@ -1,5 +1,5 @@
 //! Phone numbers of residents and staff: a mainland mobile number (11 digits, 13x–19x) or
-//! a landline written with its area code (`010-12345678`). A phone number reaches a
+//! a landline written with its area code (`010-62345678`). A phone number reaches a
 //! person directly, so it is masked like the ID number: [`PhoneNo`] prints only
 //! `138****1234` or `010-****5678`, and gives the clear text through
 //! [`PhoneNo::reveal`] alone.
@@ -39,9 +39,7 @@ pub enum PhoneError {
     #[error("the area code is not 0 and 2–3 digits / 区号应为 0 加 2–3 位数字")]
     AreaCode,
     /// The part after '-' is not 7 or 8 digits starting with 2–9.
-    #[error(
-        "a local number has 7–8 digits and starts with 2–9 / 本地号码应为 7–8 位且以 2–9 开头"
-    )]
+    #[error("a local number has 7–8 digits and starts with 2–9 / 本地号码应为 7–8 位且以 2–9 开头")]
     LocalNumber,
 }
 
@@ -64,7 +62,7 @@ pub struct PhoneNo {
 
 impl PhoneNo {
     /// Parses a mobile number (`13812341234`) or a landline with its area code and one
-    /// '-' (`010-12345678`, `0571-8888888`). The area code is required on a landline
+    /// '-' (`010-62345678`, `0571-8888888`). The area code is required on a landline
     /// because a resident's number is called from institutions across the city and
     /// beyond it. Spaces, `+86` and extensions are the caller's to strip.
     pub fn parse(s: &str) -> Result<Self, PhoneError> {
@@ -92,7 +90,8 @@ impl PhoneNo {
             }
             Some(k) => {
                 let (area, local) = (&s[..k], &s[k + 1..]);
-                if !(3..=4).contains(&area.len()) || !matches!(area.as_bytes()[..2], [b'0', b'1'..=b'9'])
+                if !(3..=4).contains(&area.len())
+                    || !matches!(area.as_bytes()[..2], [b'0', b'1'..=b'9'])
                 {
                     return Err(PhoneError::AreaCode);
                 }
@@ -168,7 +167,7 @@ mod tests {
 
     #[test]
     fn landlines_parse_and_keep_their_area_code() {
-        let p = PhoneNo::parse("010-12345678").unwrap();
+        let p = PhoneNo::parse("010-62345678").unwrap();
         assert_eq!(p.kind(), PhoneKind::Landline);
         assert_eq!(p.masked(), "010-****5678");
         let p = PhoneNo::parse("0571-8888123").unwrap();
@@ -180,10 +179,22 @@ mod tests {
     #[test]
     fn bad_numbers_name_the_rule() {
         assert_eq!(err(""), PhoneError::Empty);
-        assert_eq!(err("138 1234 1234"), PhoneError::BadCharacter { position: 4 });
-        assert_eq!(err("+8613812341234"), PhoneError::BadCharacter { position: 1 });
-        assert_eq!(err("010-1234-5678"), PhoneError::BadCharacter { position: 9 });
-        assert_eq!(err("１3812341234"), PhoneError::BadCharacter { position: 1 });
+        assert_eq!(
+            err("138 1234 1234"),
+            PhoneError::BadCharacter { position: 4 }
+        );
+        assert_eq!(
+            err("+8613812341234"),
+            PhoneError::BadCharacter { position: 1 }
+        );
+        assert_eq!(
+            err("010-1234-5678"),
+            PhoneError::BadCharacter { position: 9 }
+        );
+        assert_eq!(
+            err("１3812341234"),
+            PhoneError::BadCharacter { position: 1 }
+        );
         assert_eq!(err("1381234123"), PhoneError::MobileLength { len: 10 });
         // a landline without its '-' reads as a mobile number
         assert_eq!(err("01012345678"), PhoneError::MobilePrefix);
