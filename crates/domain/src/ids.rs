@@ -96,6 +96,10 @@ id_type!(
     TeamId
 );
 id_type!(
+    /// A user account's id, as the server's session and token rows name it.
+    UserId
+);
+id_type!(
     /// 常住居民: a resident's pseudonymous id (never the national ID number).
     ResidentId
 );

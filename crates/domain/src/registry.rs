@@ -32,7 +32,7 @@ macro_rules! code_enum {
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The code used in the interchange format and the API.
+            /// The code used in the interchange format, stored rows and the API.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
             }
@@ -40,7 +40,7 @@ macro_rules! code_enum {
             pub fn zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),+ }
             }
-            /// Parses an interchange code.
+            /// Parses a code.
             pub fn parse(s: &str) -> Result<Self, CodeError> {
                 match s {
                     $($code => Ok($name::$variant),)+
@@ -59,6 +59,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(
     /// Kind of a health institution (医疗卫生机构类别).

@@ -54,106 +54,15 @@
 //! does not apply to the resource kind, the actor holds no grant, no role of theirs may
 //! ever do it, or the resource is outside every scope that may.
 
-use crate::ids::{ConsortiumId, GridId, ID_LEN_MAX, IdError, InstitutionId, ResidentId, TeamId};
+pub use crate::ids::UserId;
+use crate::ids::{ConsortiumId, GridId, InstitutionId, ResidentId, TeamId};
 use crate::registry::{CodeError, MemberRole, Registry};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 
-/// A user account's id, as the server's session and token rows name it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct UserId(String);
-
-impl UserId {
-    /// Parses an id by the rules of [`crate::ids`]: non-empty, at most [`ID_LEN_MAX`]
-    /// bytes, no control characters or ';'.
-    pub fn parse(s: &str) -> Result<Self, IdError> {
-        if s.is_empty() {
-            return Err(IdError::Empty);
-        }
-        if s.len() > ID_LEN_MAX {
-            return Err(IdError::TooLong);
-        }
-        if s.chars().any(|c| c.is_control() || c == ';') {
-            return Err(IdError::BadCharacter);
-        }
-        Ok(UserId(s.to_owned()))
-    }
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for UserId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, IdError> {
-        UserId::parse(&s)
-    }
-}
-
-impl From<UserId> for String {
-    fn from(id: UserId) -> String {
-        id.0
-    }
-}
-
-impl AsRef<str> for UserId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Declares a closed enumeration with its stored code and its Chinese name, like the
-/// registry's codes, so that rows, the console and messages read from one table.
-macro_rules! access_enum {
-    ($(#[$doc:meta])* $name:ident, $label:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The code stored in rows and used by the API.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-            /// The Chinese name shown to people.
-            pub fn zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-            /// Parses a stored code.
-            pub fn parse(s: &str) -> Result<Self, CodeError> {
-                match s {
-                    $($code => Ok($name::$variant),)+
-                    _ => Err(CodeError {
-                        kind: $label,
-                        value: s.to_owned(),
-                        expected: [$($code),+].join(", "),
-                    }),
-                }
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-access_enum!(
+crate::registry::code_enum!(
     /// What a user does for the consortia; always granted on a [`Scope`].
     Role, "role" {
         /// 卫健委管理员: the city-wide (or one grid's) registry and aggregates.
@@ -175,7 +84,7 @@ access_enum!(
     }
 );
 
-access_enum!(
+crate::registry::code_enum!(
     /// The kind of a [`Scope`], as stored beside its id.
     ScopeKind, "scope kind" {
         /// 全市
