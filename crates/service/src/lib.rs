@@ -3,7 +3,9 @@
 //! transaction. The CLI and the HTTP server both call these, so a rule is enforced the
 //! same way whichever door a request came through.
 
+pub mod account;
 pub mod audit;
+pub mod audit_trail;
 pub mod consortium;
 pub mod error;
 pub mod export;

@@ -6,6 +6,8 @@
 //! both); the [`with_tx!`] macro instantiates one body for each backend, so no query is
 //! written twice.
 
+pub mod account;
+pub mod audit_trail;
 pub mod error;
 pub mod event;
 pub mod registry;

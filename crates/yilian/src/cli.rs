@@ -87,10 +87,54 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// The tamper-evident audit trail.
+    AuditTrail {
+        #[command(subcommand)]
+        command: AuditTrailCommand,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print a builtin profile's TOML, to copy and edit.
     Profile {
         /// Profile name; lists them when absent.
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditTrailCommand {
+    /// Check every entry's hash and link; exit 1 at the first edited, missing or reordered
+    /// entry. Keep the printed head outside the database: a chain rewritten from some
+    /// point on, or cut short, only shows against an earlier head.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; without --password-stdin a password is generated and printed once.
+    Add {
+        /// Login name.
+        user_id: String,
+        /// Name shown in the console.
+        #[arg(long)]
+        name: String,
+        /// A grant `ROLE@KIND[:ID]` (repeatable), e.g. `family_doctor@team:T0001`,
+        /// `referral_desk@institution:ID`, `commission_admin@city`, `auditor@city`.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts (never their passwords).
+    List,
+    /// Disable an account.
+    Disable {
+        /// Login name.
+        user_id: String,
     },
 }
 
@@ -204,6 +248,10 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             )
             .await
         }
+        Command::User { command } => user(&store, command).await,
+        Command::AuditTrail {
+            command: AuditTrailCommand::Verify,
+        } => verify_trail(&store).await,
         Command::Profile { .. } => unreachable!("handled before the database is opened"),
     };
     store.close().await;
@@ -396,4 +444,115 @@ async fn demo(
         return ExitCode::SUCCESS;
     }
     serve(store.clone(), "national", addr).await
+}
+
+async fn user(store: &Store, command: UserCommand) -> ExitCode {
+    use yilian_service::account;
+    let actor = yilian_service::cli_actor();
+    match command {
+        UserCommand::Add {
+            user_id,
+            name,
+            grants,
+            password_stdin,
+        } => {
+            let id = match yilian_domain::ids::UserId::parse(&user_id) {
+                Ok(id) => id,
+                Err(e) => return fail(format!("user id '{user_id}': {e}")),
+            };
+            let grants: Result<Vec<_>, _> =
+                grants.iter().map(|g| account::parse_grant(g)).collect();
+            let grants = match grants {
+                Ok(g) => g,
+                Err(e) => return fail(e),
+            };
+            let typed = if password_stdin {
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut line) {
+                    return fail(format!("cannot read the password: {e}"));
+                }
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            match account::add_user(store, id, name, grants, typed.as_deref(), &actor).await {
+                Ok(Some(generated)) => {
+                    println!(
+                        "已创建用户 user {user_id} created. 初始密码（仅显示一次）first password, shown once: {generated}"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    println!("已创建用户 user {user_id} created");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserCommand::List => match account::list_users(store).await {
+            Ok(users) => {
+                for u in users {
+                    let grants: Vec<String> = u
+                        .grants
+                        .iter()
+                        .map(|g| format!("{}@{}", g.role().as_str(), g.scope()))
+                        .collect();
+                    let state = if u.disabled {
+                        "停用 disabled"
+                    } else {
+                        "启用 active"
+                    };
+                    println!(
+                        "{}\t{}\t{state}\t{}",
+                        u.user_id,
+                        u.display_name,
+                        grants.join(" ")
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        UserCommand::Disable { user_id } => {
+            let id = match yilian_domain::ids::UserId::parse(&user_id) {
+                Ok(id) => id,
+                Err(e) => return fail(format!("user id '{user_id}': {e}")),
+            };
+            match account::disable_user(store, &id, &actor).await {
+                Ok(()) => {
+                    println!("已停用 user {user_id} disabled");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+async fn verify_trail(store: &Store) -> ExitCode {
+    match yilian_service::audit_trail::verify(store).await {
+        Ok(r) => {
+            let head = r
+                .head
+                .as_ref()
+                .map_or_else(|| "(empty)".to_owned(), |h| format!("{} {}", h.seq, h.hash));
+            match &r.broken {
+                None => {
+                    println!(
+                        "审计记录完整 audit trail intact: {} entries; head 链头 {head}",
+                        r.checked
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(b) => {
+                    println!(
+                        "审计记录被篡改 audit trail broken at entry {}: {} / {}",
+                        b.seq, b.message_zh, b.message_en
+                    );
+                    ExitCode::from(EXIT_FINDINGS)
+                }
+            }
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -273,3 +273,66 @@ fn the_clean_demo_city_has_no_error_level_finding_in_any_builtin_profile() {
         "a standalone page loads nothing"
     );
 }
+
+#[test]
+fn audit_trail_verify_detects_an_edited_entry() {
+    use yilian_store::audit_trail::{NewAuditEntry, Outcome};
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("trail.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = yilian_store::Store::connect(&db.to_string_lossy())
+            .await
+            .unwrap();
+        for k in 0..3 {
+            let e = NewAuditEntry {
+                at: chrono::Utc::now(),
+                actor: "wangfang".into(),
+                role: "family_doctor".into(),
+                scope: "team:T0001".into(),
+                action: "read_person".into(),
+                person: Some(yilian_domain::ids::ResidentId::parse(&format!("R{k}")).unwrap()),
+                purpose: "care".into(),
+                reason: None,
+                flagged: false,
+                source: "127.0.0.1".into(),
+                outcome: Outcome::Allowed,
+                detail: serde_json::json!({}),
+            };
+            yilian_service::audit_trail::record(&store, &e)
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let out = yilian(&db, &["audit-trail", "verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 entries"));
+    // a tamperer with the database file: drop the guard trigger, edit entry 2
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("DROP TRIGGER audit_entry_no_update")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_entry SET person = 'R9' WHERE seq = 2")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = yilian(&db, &["audit-trail", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("entry 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -42,10 +42,15 @@
 //! ```
 
 mod id_card;
+mod login;
 mod phone;
 mod policy;
 
 pub use id_card::{IdCardError, IdCardNo};
+pub use login::{
+    FAILURES_BEFORE_LOCK, LOCK_FIRST_MIN, LOCK_MAX_MIN, PASSWORD_CLASSES_MIN, PASSWORD_LEN_MAX,
+    PASSWORD_LEN_MIN, Password, PasswordError, Throttle,
+};
 pub use phone::{PhoneError, PhoneKind, PhoneNo};
 pub use policy::{
     Action, Actor, CityTopology, Decision, DenyReason, Grant, GrantError, NonEmptyReason,
