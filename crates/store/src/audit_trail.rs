@@ -99,7 +99,7 @@ impl Outcome {
 
 /// An entry to append. Every text is stored as given; `person` is a resident id, never an
 /// ID-card number (those stay encrypted in the registry, PIPL).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewAuditEntry {
     /// When it happened (truncated to microseconds on append).
     pub at: DateTime<Utc>,
@@ -127,35 +127,14 @@ pub struct NewAuditEntry {
     pub detail: serde_json::Value,
 }
 
-/// A stored entry.
+/// A stored entry: what was appended, with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     pub seq: i64,
-    /// When (microsecond precision).
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: String,
-    /// In which role.
-    pub role: String,
-    /// On which scope.
-    pub scope: String,
-    /// What.
-    pub action: String,
-    /// Whose record.
-    pub person: Option<ResidentId>,
-    /// Purpose code.
-    pub purpose: String,
-    /// Break-glass reason.
-    pub reason: Option<String>,
-    /// For review.
-    pub flagged: bool,
-    /// Client address.
-    pub source: String,
-    /// Allowed or denied.
-    pub outcome: Outcome,
-    /// Free-form detail.
-    pub detail: serde_json::Value,
+    /// What was recorded (`at` at microsecond precision).
+    #[serde(flatten)]
+    pub entry: NewAuditEntry,
     /// The previous entry's hash.
     pub prev_hash: String,
     /// This entry's hash.
@@ -319,20 +298,21 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
 impl AuditEntry {
     /// The hash this entry's content should have; equal to `hash` unless it was edited.
     pub fn computed_hash(&self) -> String {
-        let detail = canonical_json(&self.detail);
+        let e = &self.entry;
+        let detail = canonical_json(&e.detail);
         Fields {
             seq: self.seq,
-            at: self.at,
-            actor: &self.actor,
-            role: &self.role,
-            scope: &self.scope,
-            action: &self.action,
-            person: self.person.as_ref().map(|p| p.as_ref()),
-            purpose: &self.purpose,
-            reason: self.reason.as_deref(),
-            flagged: self.flagged,
-            source: &self.source,
-            outcome: self.outcome.as_str(),
+            at: e.at,
+            actor: &e.actor,
+            role: &e.role,
+            scope: &e.scope,
+            action: &e.action,
+            person: e.person.as_ref().map(|p| p.as_ref()),
+            purpose: &e.purpose,
+            reason: e.reason.as_deref(),
+            flagged: e.flagged,
+            source: &e.source,
+            outcome: e.outcome.as_str(),
             detail: &detail,
             prev_hash: &self.prev_hash,
         }
@@ -361,18 +341,10 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry) -> Result<AuditEntry, St
         seq: prev_seq
             .checked_add(1)
             .expect("BUG: the audit trail cannot hold 2^63 entries"),
-        at: entry.at.trunc_subsecs(6),
-        actor: entry.actor.clone(),
-        role: entry.role.clone(),
-        scope: entry.scope.clone(),
-        action: entry.action.clone(),
-        person: entry.person.clone(),
-        purpose: entry.purpose.clone(),
-        reason: entry.reason.clone(),
-        flagged: entry.flagged,
-        source: entry.source.clone(),
-        outcome: entry.outcome,
-        detail: entry.detail.clone(),
+        entry: NewAuditEntry {
+            at: entry.at.trunc_subsecs(6),
+            ..entry.clone()
+        },
         prev_hash,
         hash: String::new(),
     };
@@ -380,10 +352,10 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry) -> Result<AuditEntry, St
     let sql = "INSERT INTO audit_entry (seq, at, actor, role, scope, action, person, purpose, \
                reason, flagged, source, outcome, detail, prev_hash, hash) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-    let e = &stored;
+    let e = &stored.entry;
     with_tx!(tx, c => {
         sqlx::query(sql)
-        .bind(e.seq)
+        .bind(stored.seq)
         .bind(e.at)
         .bind(&e.actor)
         .bind(&e.role)
@@ -396,8 +368,8 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry) -> Result<AuditEntry, St
         .bind(&e.source)
         .bind(e.outcome.as_str())
         .bind(Json(&e.detail))
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
+        .bind(&stored.prev_hash)
+        .bind(&stored.hash)
         .execute(&mut *c)
         .await?;
     });
@@ -705,18 +677,20 @@ fn parse_row(row: Row) -> Result<AuditEntry, StoreError> {
         serde_json::from_str(&detail).map_err(|e| StoreError::corrupt("audit_entry", &id, e))?;
     Ok(AuditEntry {
         seq,
-        at,
-        actor,
-        role,
-        scope,
-        action,
-        person,
-        purpose,
-        reason,
-        flagged,
-        source,
-        outcome,
-        detail,
+        entry: NewAuditEntry {
+            at,
+            actor,
+            role,
+            scope,
+            action,
+            person,
+            purpose,
+            reason,
+            flagged,
+            source,
+            outcome,
+            detail,
+        },
         prev_hash,
         hash,
     })

@@ -129,8 +129,8 @@ dbtest!(search_filters_and_pages, |store| {
 
     // `from` inclusive, `to` exclusive.
     let window = SearchFilter {
-        from: Some(written[4].at),
-        to: Some(written[7].at),
+        from: Some(written[4].entry.at),
+        to: Some(written[7].entry.at),
         ..all()
     };
     let got = search(&store, &window, 0, PageSize::new(10).unwrap())
