@@ -209,3 +209,22 @@ pub async fn login(
         Err(LoginError::BadCredentials)
     })
 }
+
+/// The first administrator's login name.
+pub const FIRST_ADMIN: &str = "admin";
+
+/// Creates the first administrator (commission administrator on the city) when there is
+/// no account yet; returns its generated password to print once, or none when accounts
+/// exist already (so `yilian init` can be run again safely).
+pub async fn init_first_admin(store: &Store, actor: &str) -> Result<Option<String>, AddUserError> {
+    if !account::list(store)
+        .await
+        .map_err(ServiceError::from)?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let admin = UserId::parse(FIRST_ADMIN).expect("BUG: the first admin's id is valid");
+    let grant = parse_grant("commission_admin@city").expect("BUG: the first admin's grant fits");
+    add_user(store, admin, "系统管理员".into(), vec![grant], None, actor).await
+}

@@ -57,6 +57,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LangArg::Zh)]
         lang: LangArg,
     },
+    /// Prepare the database and create the first administrator (password printed once).
+    Init,
     /// Serve the HTTP API and the console.
     Serve {
         /// Address to listen on.
@@ -249,6 +251,7 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             .await
         }
         Command::User { command } => user(&store, command).await,
+        Command::Init => init(&store).await,
         Command::AuditTrail {
             command: AuditTrailCommand::Verify,
         } => verify_trail(&store).await,
@@ -552,6 +555,23 @@ async fn verify_trail(store: &Store) -> ExitCode {
                     ExitCode::from(EXIT_FINDINGS)
                 }
             }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn init(store: &Store) -> ExitCode {
+    use yilian_service::account::{FIRST_ADMIN, init_first_admin};
+    match init_first_admin(store, &yilian_service::cli_actor()).await {
+        Ok(Some(password)) => {
+            println!(
+                "已创建管理员 first administrator '{FIRST_ADMIN}' created; 密码仅显示一次 password, shown once: {password}"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("已有账号，未创建管理员 accounts exist already; no administrator created");
+            ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }

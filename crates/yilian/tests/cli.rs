@@ -336,3 +336,22 @@ fn audit_trail_verify_detects_an_edited_entry() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn init_creates_the_first_administrator_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("init.db");
+    let first = String::from_utf8(yilian(&db, &["init"]).stdout).unwrap();
+    assert!(
+        first.contains("'admin' created") && first.contains("shown once"),
+        "{first}"
+    );
+    let second = yilian(&db, &["init"]);
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("accounts exist already"));
+    let list = String::from_utf8(yilian(&db, &["user", "list"]).stdout).unwrap();
+    assert_eq!(list.lines().count(), 1);
+    assert!(list.contains("commission_admin@city"), "{list}");
+    let password = first.rsplit(' ').next().unwrap().trim();
+    assert!(!list.contains(password), "the password is never listed");
+}
