@@ -437,6 +437,10 @@ async fn demo(
             }
         }
     }
+    let code = init(store).await;
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
     let profile =
         Profile::builtin("national").expect("BUG: the national profile ships in the binary");
     match yilian_service::audit::run_audit(store, &profile, yilian_service::today()).await {
