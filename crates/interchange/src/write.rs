@@ -20,6 +20,14 @@ pub enum WriteError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The folder could not be created.
+    #[error("{dir}: cannot create the folder / 无法创建文件夹: {source}")]
+    Folder {
+        /// The folder.
+        dir: String,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// The CSV writer failed.
     #[error("{file}: {source}")]
     Csv {
@@ -57,8 +65,8 @@ fn write_rows<T>(
 
 /// Writes everything but residents.
 pub fn write_registry(dir: &Path, r: &Registry) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError::Io {
-        file: files::GRIDS,
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::Folder {
+        dir: dir.display().to_string(),
         source,
     })?;
     write_grids(dir, r)?;

@@ -92,8 +92,19 @@ pub async fn import_dir(
     actor: &str,
     progress: impl Fn(u64, u64) + Send + 'static,
 ) -> Result<ImportReport, ServiceError> {
-    let stored = registry::load_registry(store).await?;
     let mut d = Diagnostics::default();
+    if !dir.is_dir() {
+        let name = dir.display().to_string();
+        d.error(
+            &name,
+            None,
+            None,
+            "文件夹不存在或不是文件夹",
+            "no such folder",
+        );
+        return Err(ServiceError::Input(Box::new(d)));
+    }
+    let stored = registry::load_registry(store).await?;
     let folder = read_registry(dir, &Known::of(&stored), &mut d);
     let locator = GridLocator::new(&merged(&stored, &folder).grids, crate::today());
     let mut known = Known::of(&stored);

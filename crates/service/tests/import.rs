@@ -374,3 +374,15 @@ dbtest!(
         );
     }
 );
+
+dbtest!(a_missing_folder_is_one_clear_error, |store| {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("no-such-city");
+    match import(&store, &dir).await {
+        Err(ServiceError::Input(d)) => {
+            assert_eq!(d.error_count(), 1, "{:#?}", d.items());
+            assert_eq!(d.items()[0].message_en, "no such folder");
+        }
+        other => panic!("expected one input error, got {other:?}"),
+    }
+});
