@@ -60,6 +60,18 @@ pub enum ApiError {
     /// The route exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// No valid session or token came with a request that needs one.
+    #[error("not signed in")]
+    Unauthenticated(Option<yilian_service::auth::CredentialError>),
+    /// The access policy denies it (the refusal is in the audit trail).
+    #[error("forbidden: {0}")]
+    Forbidden(yilian_domain::access::DenyReason),
+    /// A cookie-authenticated unsafe request without its session's CSRF token.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    /// It conflicts with what is stored.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A "must" rule would break; nothing was stored. The findings name the rules.
     #[error("rejected by policy")]
     Rejected(Vec<Finding>),
@@ -109,6 +121,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -124,13 +139,17 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Csrf => "csrf",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Rejected(_) => "policy_rejected",
             ApiError::Internal(_) => "internal",
         }
     }
 
     /// The message in Chinese and in English.
-    fn messages(&self) -> (String, String) {
+    pub(crate) fn messages(&self) -> (String, String) {
         match self {
             ApiError::InvalidField { field, zh, en } => (
                 format!("字段 {field} 无效：{zh}"),
@@ -159,6 +178,25 @@ impl ApiError {
                 "该地址不支持此请求方法".to_owned(),
                 "this route does not allow this method".to_owned(),
             ),
+            ApiError::Unauthenticated(cause) => {
+                let (zh, en) = cause.map_or_else(
+                    || ("未登录".to_owned(), "not signed in".to_owned()),
+                    |c| bilingual(&c),
+                );
+                (
+                    format!("请先登录（会话 Cookie 或 Authorization: Bearer 令牌）：{zh}"),
+                    format!("sign in first (session cookie or Authorization: Bearer token): {en}"),
+                )
+            }
+            ApiError::Forbidden(reason) => {
+                let (zh, en) = bilingual(reason);
+                (format!("无权访问：{zh}"), format!("forbidden: {en}"))
+            }
+            ApiError::Csrf => (
+                "缺少或错误的 CSRF 令牌，请刷新页面后重试".to_owned(),
+                "missing or wrong CSRF token; reload the page and try again".to_owned(),
+            ),
+            ApiError::Conflict(text) => bilingual(text),
             ApiError::Rejected(findings) => {
                 let rules = rule_list(findings);
                 (
@@ -299,6 +337,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Rejected(findings) => ApiError::Rejected(findings),
             ServiceError::NotFound { what, id } => ApiError::NotFound { what, id },
             ServiceError::Input(_) => ApiError::invalid_because("body", &e),
+            ServiceError::Conflict(text) => ApiError::Conflict(text),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -42,6 +42,31 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A form body (`application/x-www-form-urlencoded`), the console's forms.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Form<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(r) => Err(match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => {
+                    let detail = r.body_text();
+                    ApiError::invalid("form", format!("表单无法解析：{detail}"), detail)
+                }
+            }),
+        }
+    }
+}
+
 /// Query parameters.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Query<T>(pub(crate) T);

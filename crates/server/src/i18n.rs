@@ -35,7 +35,6 @@ macro_rules! labels {
 labels! {
     AppName => ("医联", "yilian"),
     ConsoleTitle => ("城市医联体网格总览", "City medical consortia: grid overview"),
-    SwitchLanguage => ("English", "中文"),
     LanguageNav => ("语言", "Language"),
     Summary => ("概况", "Summary"),
     Grids => ("网格", "Grids"),
@@ -70,6 +69,79 @@ labels! {
     NoFindings => ("未发现问题", "No findings"),
     Source => ("依据", "Source"),
     ApiDocs => ("接口文档", "API documentation"),
+    MainNav => ("主导航", "Main navigation"),
+    NavHome => ("首页", "Home"),
+    NavMap => ("网格总览", "Grid overview"),
+    NavPersons => ("居民档案", "Residents"),
+    NavAuditTrail => ("审计日志", "Audit trail"),
+    NavUsers => ("用户管理", "Users"),
+    NavTokens => ("接口令牌", "API tokens"),
+    NavMe => ("我的档案", "My record"),
+    LoginTitle => ("登录", "Sign in"),
+    UserName => ("用户名", "User name"),
+    Password => ("密码", "Password"),
+    SignIn => ("登录", "Sign in"),
+    SignOut => ("退出登录", "Sign out"),
+    SignedInAs => ("当前用户", "Signed in as"),
+    Welcome => ("欢迎", "Welcome"),
+    YourRoles => ("您的角色与授权范围", "Your roles and scopes"),
+    YourPages => ("可用功能", "What you can use"),
+    ColRole => ("角色", "Role"),
+    ColScope => ("范围", "Scope"),
+    ErrorTitle => ("无法完成请求", "The request could not be completed"),
+    BackHome => ("返回首页", "Back to the home page"),
+    FindResident => ("查找居民", "Find a resident"),
+    ResidentId => ("居民编号", "Resident id"),
+    IdCardNumber => ("身份证号", "ID number"),
+    Phone => ("电话", "Phone"),
+    Name => ("姓名", "Name"),
+    Sex => ("性别", "Sex"),
+    BirthDate => ("出生日期", "Date of birth"),
+    Team => ("家庭医生团队", "Family-doctor team"),
+    SignedOn => ("签约日期", "Contract date"),
+    Conditions => ("慢性病", "Chronic conditions"),
+    Pregnant => ("孕产期", "Pregnant"),
+    Purpose => ("查阅目的", "Purpose"),
+    Open => ("查看", "Open"),
+    Search => ("查询", "Search"),
+    MaskedNote => ("证件号、电话、姓名已按您的角色脱敏显示。", "ID number, phone and name are masked for your role."),
+    TeamResidents => ("本团队签约居民", "Residents signed with your team"),
+    BreakGlass => ("紧急查看（破窗）", "Emergency access (break-glass)"),
+    BreakGlassHelp => ("无诊疗关系时，急救等紧急情况可填写理由后查看；每次均记录并提交审计员复核。", "Without a care relation, in an emergency you may open the record with a typed reason; every access is recorded and reviewed by an auditor."),
+    Reason => ("理由", "Reason"),
+    FlaggedNote => ("本次为紧急查看，已记录并标记待审计复核。", "This was an emergency access; it is recorded and flagged for review."),
+    Actor => ("操作者", "Actor"),
+    Action => ("操作", "Action"),
+    Person => ("居民", "Person"),
+    Outcome => ("结果", "Outcome"),
+    Flagged => ("待复核", "Flagged"),
+    Time => ("时间", "Time"),
+    From => ("来源", "From"),
+    OnlyFlagged => ("只看待复核", "Flagged only"),
+    NextPage => ("下一页", "Next page"),
+    NoEntries => ("没有记录", "No entries"),
+    Users => ("用户", "Users"),
+    DisplayName => ("显示名", "Display name"),
+    Grant => ("授权（角色@范围）", "Grant (role@scope)"),
+    AddUser => ("新增用户", "Add a user"),
+    Disable => ("停用", "Disable"),
+    Disabled => ("已停用", "Disabled"),
+    Status => ("状态", "Status"),
+    Active => ("正常", "Active"),
+    FirstPasswordOnce => ("初始密码（仅显示一次，请当面交给用户）", "First password (shown once; hand it to the user in person)"),
+    OptionalPassword => ("初始密码（留空则自动生成）", "First password (leave empty to generate one)"),
+    Tokens => ("接口令牌", "API tokens"),
+    TokenName => ("用途", "What it is for"),
+    Days => ("有效天数", "Days valid"),
+    CreateToken => ("创建令牌", "Create token"),
+    TokenOnce => ("令牌（仅显示一次，请立即保存）", "Token (shown once; store it now)"),
+    Created => ("创建时间", "Created"),
+    Expires => ("到期时间", "Expires"),
+    Revoke => ("吊销", "Revoke"),
+    Revoked => ("已吊销", "Revoked"),
+    NoTokens => ("尚无令牌", "No tokens yet"),
+    Yes => ("是", "yes"),
+    No => ("否", "no"),
 }
 
 /// The language a `?lang=` asks for: English for `en`, Chinese for anything else.
@@ -77,6 +149,15 @@ pub(crate) fn lang_of(param: Option<&str>) -> Lang {
     match param {
         Some("en") => Lang::En,
         _ => Lang::Zh,
+    }
+}
+
+/// The language of a console request: `?lang=` when given, else the language cookie,
+/// else Chinese.
+pub(crate) fn lang_of_request(headers: &axum::http::HeaderMap, param: Option<&str>) -> Lang {
+    match param {
+        Some(p) => lang_of(Some(p)),
+        None => lang_of(crate::auth::cookie(headers, crate::auth::LANG_COOKIE)),
     }
 }
 
@@ -116,8 +197,8 @@ mod tests {
         for l in Label::ALL {
             let (zh, en) = (l.text(Lang::Zh), l.text(Lang::En));
             assert!(!zh.is_empty() && !en.is_empty(), "{l:?}");
-            // the switch link is the one label written in the other language on purpose
-            if !matches!(l, Label::SwitchLanguage | Label::AppName) {
+            // the app's name is the one label that is the same in both
+            if !matches!(l, Label::AppName) {
                 assert!(
                     zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
                     "{l:?} zh has no Chinese"

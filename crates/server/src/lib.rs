@@ -16,10 +16,13 @@
 //! use yilian_server::{AppState, serve};
 //! let store = yilian_store::Store::connect("sqlite:yilian.db").await?;
 //! let profile = Profile::builtin("national").ok_or("no such profile")?;
-//! serve(AppState::new(store, profile), "127.0.0.1:8080".parse()?).await?;
+//! let (keyring, _created) = yilian_service::identity::Keyring::load_or_create("yilian.key".as_ref())?;
+//! serve(AppState::new(store, profile, keyring), "127.0.0.1:8080".parse()?).await?;
 //! # Ok(()) }
 //! ```
 
+mod access;
+mod auth;
 mod console;
 mod dto;
 mod error;
@@ -40,25 +43,32 @@ use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use yilian_domain::policy::Profile;
+use yilian_service::identity::Keyring;
 use yilian_store::Store;
 
-/// What every handler shares: the store and the policy profile the city is held to.
-/// Cloned per request, so the profile sits behind an `Arc`; the store's pools are shared
-/// handles already.
+/// What every handler shares: the store, the policy profile the city is held to, and the
+/// keys that open residents' identifiers. Cloned per request, so the profile and keys sit
+/// behind `Arc`s; the store's pools are shared handles already.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The database.
     pub store: Store,
     /// The profile writes are checked against and the console audits with.
     pub profile: Arc<Profile>,
+    /// The keys of the sealed identifiers (kept outside the database).
+    pub keyring: Arc<Keyring>,
+    /// Mark cookies `Secure` (the console is served over HTTPS, directly or by a proxy).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
-    /// State for `store`, holding the city to `profile`.
-    pub fn new(store: Store, profile: Profile) -> AppState {
+    /// State for `store`, holding the city to `profile`, opening identifiers with `keyring`.
+    pub fn new(store: Store, profile: Profile, keyring: Keyring) -> AppState {
         AppState {
             store,
             profile: Arc::new(profile),
+            keyring: Arc::new(keyring),
+            secure_cookies: false,
         }
     }
 }
@@ -68,8 +78,16 @@ impl AppState {
 /// carries the matched route only (never a query string, which could hold personal data).
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new();
-    for r in routes::API_ROUTES.iter().chain(routes::PAGE_ROUTES) {
-        app = app.route(r.path, (r.handler)(r.verb.filter()));
+    let pages = routes::PAGE_ROUTES.iter().map(|r| (r, true));
+    for (r, page) in routes::API_ROUTES.iter().map(|r| (r, false)).chain(pages) {
+        let guard = auth::RouteGuard {
+            app: state.clone(),
+            need: r.need,
+            page,
+        };
+        let handler = (r.handler)(r.verb.filter())
+            .layer(axum::middleware::from_fn_with_state(guard, auth::guard));
+        app = app.route(r.path, handler);
     }
     app.merge(openapi::swagger_ui())
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -97,7 +115,8 @@ fn request_span(req: &Request) -> tracing::Span {
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

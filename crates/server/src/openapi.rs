@@ -3,7 +3,9 @@
 //! (utoipa-swagger-ui's `vendored` feature) and its online spec validator is switched
 //! off, so the page loads nothing from outside the intranet.
 
-use crate::routes::{self, audit, events, registry, residents};
+use crate::routes::{
+    self, audit, audit_trail, events, persons, registry, residents, tokens, users,
+};
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -23,6 +25,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
     ),
     paths(
         routes::healthz,
+        users::get_me,
         registry::list_institutions,
         registry::get_institution,
         registry::list_grids,
@@ -33,15 +36,61 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         registry::put_consortium,
         audit::get_audit,
         events::list_events,
+        persons::get_person,
+        persons::break_glass,
+        persons::put_identity,
+        persons::lookup,
+        persons::export_residents,
+        audit_trail::search_trail,
+        users::list_users,
+        users::add_user,
+        users::disable_user,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::revoke_token,
     ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []), ("session" = [])),
     tags(
         (name = "registry", description = "Grids, institutions and consortia (rules `GRID-*`, `COMP-*`)"),
         (name = "audit", description = "The registry checked against a policy profile"),
         (name = "events", description = "The event log as a feed"),
+        (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
+        (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares how callers sign in: an API token as `Authorization: Bearer yl_…` (systems), or
+/// the console's session cookie (with its CSRF token in `X-CSRF-Token` on unsafe methods).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API token from `POST /api/v1/tokens` or `yilian token create`",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
 
 /// The document serialised once: it is fixed at compile time.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {

@@ -151,6 +151,8 @@ pub async fn disable_user(store: &Store, user: &UserId, actor: &str) -> Result<(
             id: user.to_string(),
         });
     }
+    // signed out everywhere at once
+    yilian_store::session::delete_sessions_of(&mut tx, user).await?;
     let e = NewEvent {
         stream: format!("user/{user}"),
         kind: "UserDisabled",

@@ -24,6 +24,9 @@ pub enum ServiceError {
         /// Its id.
         id: String,
     },
+    /// The command conflicts with what is stored (a duplicate that must be unique).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Writing files failed.
     #[error(transparent)]
     Write(#[from] yilian_interchange::write::WriteError),

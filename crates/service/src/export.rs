@@ -31,8 +31,13 @@ pub async fn export_dir(store: &Store, dir: &Path) -> Result<ExportReport, Servi
     let mut after: Option<String> = None;
     let mut residents = 0;
     loop {
-        let page =
-            registry::residents_page(store, None, after.as_deref(), EXPORT_PAGE_ROWS).await?;
+        let page = registry::residents_page(
+            store,
+            registry::ResidentFilter::default(),
+            after.as_deref(),
+            EXPORT_PAGE_ROWS,
+        )
+        .await?;
         for r in &page {
             w.write(r)?;
         }

@@ -6,9 +6,11 @@
 pub mod account;
 pub mod audit;
 pub mod audit_trail;
+pub mod auth;
 pub mod consortium;
 pub mod error;
 pub mod export;
+pub mod identity;
 pub mod import;
 pub mod locate;
 

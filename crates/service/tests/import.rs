@@ -351,7 +351,7 @@ dbtest!(
             r.residents_outside.count, 0,
             "a border point is never dropped"
         );
-        let first = yilian_store::registry::residents_page(&store, None, None, 1)
+        let first = yilian_store::registry::residents_page(&store, Default::default(), None, 1)
             .await
             .unwrap();
         let grid = first[0].grid_id.clone().expect("assigned to a grid");

@@ -10,7 +10,9 @@ pub mod account;
 pub mod audit_trail;
 pub mod error;
 pub mod event;
+pub mod identity;
 pub mod registry;
+pub mod session;
 mod sql;
 
 pub use error::StoreError;

@@ -540,23 +540,44 @@ pub async fn load_registry(store: &Store) -> Result<Registry, StoreError> {
     Ok(registry)
 }
 
-/// A page of residents ordered by id, after `after` (keyset paging), optionally of one grid.
+/// Which residents a page lists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResidentFilter<'a> {
+    /// Only those living in this grid.
+    pub grid: Option<&'a GridId>,
+    /// Only those signed with this family-doctor team.
+    pub team: Option<&'a TeamId>,
+}
+
+/// A page of residents ordered by id, after `after` (keyset paging), filtered.
 pub async fn residents_page(
     store: &Store,
-    grid: Option<&GridId>,
+    filter: ResidentFilter<'_>,
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Resident>, StoreError> {
     let sql = format!(
         "SELECT {} FROM resident WHERE ($1 IS NULL OR grid_id = $1) AND ($2 IS NULL OR resident_id > $2) \
-         ORDER BY resident_id LIMIT $3",
+         AND ($4 IS NULL OR team_id = $4) ORDER BY resident_id LIMIT $3",
         RESIDENT.columns.join(", ")
     );
-    let grid = grid.map(|g| g.as_str().to_owned());
+    let grid = filter.grid.map(|g| g.as_str().to_owned());
+    let team = filter.team.map(|t| t.as_str().to_owned());
     let after = after.map(str::to_owned);
     let rows: Vec<ResidentRow> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
-        .bind(grid.clone()).bind(after.clone()).bind(i64::from(limit)).fetch_all(p).await?);
+        .bind(grid.clone()).bind(after.clone()).bind(i64::from(limit)).bind(team.clone()).fetch_all(p).await?);
     rows.into_iter().map(resident_from_row).collect()
+}
+
+/// One resident.
+pub async fn get_resident(store: &Store, id: &ResidentId) -> Result<Option<Resident>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM resident WHERE resident_id = $1",
+        RESIDENT.columns.join(", ")
+    );
+    let row: Option<ResidentRow> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(id.as_str()).fetch_optional(p).await?);
+    row.map(resident_from_row).transpose()
 }
 
 /// Every resident's id, home and stored grid, ordered by id (for re-assignment).

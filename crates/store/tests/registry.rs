@@ -179,10 +179,12 @@ dbtest!(residents_page_by_grid_and_regrid, |store| {
     tx.commit().await.unwrap();
 
     let g1 = GridId::parse("G1").unwrap();
-    let page = residents_page(&store, Some(&g1), None, 100).await.unwrap();
+    let page = residents_page(&store, grid_filter(&g1), None, 100)
+        .await
+        .unwrap();
     assert_eq!(page.len(), 100);
     assert!(page.iter().all(|r| r.grid_id.as_ref() == Some(&g1)));
-    let next = residents_page(&store, Some(&g1), Some(page[99].id.as_str()), 2000)
+    let next = residents_page(&store, grid_filter(&g1), Some(page[99].id.as_str()), 2000)
         .await
         .unwrap();
     assert_eq!(next.len(), 1150);
@@ -223,3 +225,10 @@ dbtest!(events_append_in_sequence_per_stream, |store| {
         1
     );
 });
+
+fn grid_filter(g: &GridId) -> yilian_store::registry::ResidentFilter<'_> {
+    yilian_store::registry::ResidentFilter {
+        grid: Some(g),
+        team: None,
+    }
+}

@@ -42,12 +42,15 @@
 
 mod consortia;
 mod geometry;
+mod identities;
 mod institutions;
 mod names;
 mod people;
 mod plane;
 mod population;
 mod uscc;
+
+pub use identities::{SynthIdentity, identities};
 
 #[cfg(test)]
 mod tests;

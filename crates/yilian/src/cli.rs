@@ -4,12 +4,14 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use yilian_domain::policy::{Lang, Profile};
 use yilian_service::ServiceError;
+use yilian_service::identity::{Identity, Keyring, put_identities};
 use yilian_store::Store;
-use yilian_synth::{CityParams, demo_city};
+use yilian_store::audit_trail::{NewAuditEntry, Outcome};
+use yilian_synth::{CityParams, demo_city, identities};
 
 /// 医联 yilian — the platform that runs a city's medical consortia (医联体).
 #[derive(Debug, Parser)]
@@ -23,6 +25,16 @@ pub(crate) struct Args {
         default_value = "./yilian.db"
     )]
     db: String,
+    /// The key file that seals residents' ID numbers, phones and names (created, readable
+    /// by its owner only, when missing). Keep it outside the database and back it up:
+    /// without it the sealed identifiers cannot be read.
+    #[arg(
+        long,
+        global = true,
+        env = "YILIAN_KEY_FILE",
+        default_value = "./yilian.key"
+    )]
+    key_file: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +79,10 @@ enum Command {
         /// The profile the city is held to (builtin name or TOML file).
         #[arg(long, default_value = "national")]
         profile: String,
+        /// Mark cookies `Secure`: the console is reached over HTTPS (directly or through a
+        /// proxy). Leave off for plain-HTTP use on 127.0.0.1.
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Build a realistic demo city (or import --data DIR), audit it, and serve the console.
     Demo {
@@ -98,6 +114,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage API tokens (systems acting with a user's grants).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Print a builtin profile's TOML, to copy and edit.
     Profile {
@@ -137,6 +158,33 @@ enum UserCommand {
     Disable {
         /// Login name.
         user_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for USER; the token is printed once, on the last line.
+    Create {
+        /// Whose grants it acts with.
+        user_id: String,
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// Days it lives (1–366).
+        #[arg(long, default_value_t = yilian_service::auth::TOKEN_DAYS_DEFAULT)]
+        days: i64,
+    },
+    /// List USER's tokens (never their secrets).
+    List {
+        /// Whose.
+        user_id: String,
+    },
+    /// Revoke one of USER's tokens.
+    Revoke {
+        /// Whose.
+        user_id: String,
+        /// The token's id (the part after `yl_`).
+        token_id: String,
     },
 }
 
@@ -200,16 +248,7 @@ pub(crate) async fn run(args: Args) -> ExitCode {
     };
     let code = match args.command {
         Command::Import { dir } => import(&store, &dir).await,
-        Command::Export { dir } => match yilian_service::export::export_dir(&store, &dir).await {
-            Ok(r) => {
-                println!(
-                    "已导出 exported: {} grids, {} institutions, {} consortia, {} residents",
-                    r.grids, r.institutions, r.consortia, r.residents
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        },
+        Command::Export { dir } => export(&store, &dir).await,
         Command::Assign => {
             match yilian_service::locate::reassign(&store, &yilian_service::cli_actor()).await {
                 Ok(r) => {
@@ -228,7 +267,19 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             date,
             lang,
         } => audit(&store, &profile, format, date, lang).await,
-        Command::Serve { addr, profile } => serve(store.clone(), &profile, addr).await,
+        Command::Serve {
+            addr,
+            profile,
+            secure_cookies,
+        } => {
+            let server = Server {
+                profile: &profile,
+                key_file: &args.key_file,
+                addr,
+                secure_cookies,
+            };
+            serve(store.clone(), &server).await
+        }
         Command::Demo {
             data,
             addr,
@@ -245,12 +296,14 @@ pub(crate) async fn run(args: Args) -> ExitCode {
                     residents,
                     grids,
                 },
+                &args.key_file,
                 addr,
                 no_serve,
             )
             .await
         }
         Command::User { command } => user(&store, command).await,
+        Command::Token { command } => token(&store, command).await,
         Command::Init => init(&store).await,
         Command::AuditTrail {
             command: AuditTrailCommand::Verify,
@@ -386,15 +439,46 @@ async fn audit(
     }
 }
 
-async fn serve(store: Store, profile: &str, addr: SocketAddr) -> ExitCode {
-    let profile = match load_profile(profile) {
+/// How `serve` (and `demo`) serve.
+struct Server<'a> {
+    profile: &'a str,
+    key_file: &'a Path,
+    addr: SocketAddr,
+    secure_cookies: bool,
+}
+
+/// Opens the key file, telling the operator to keep a copy when it was just made.
+fn keyring(path: &Path) -> Result<Keyring, ExitCode> {
+    match Keyring::load_or_create(path) {
+        Ok((ring, created)) => {
+            if created {
+                println!(
+                    "已生成密钥文件 key file created: {} — 请另行备份 keep a copy elsewhere: the sealed ID numbers cannot be read without it",
+                    path.display()
+                );
+            }
+            Ok(ring)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
+    let profile = match load_profile(server.profile) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    let ring = match keyring(server.key_file) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let addr = server.addr;
     println!(
         "控制台 console: http://{addr}/   接口文档 API docs: http://{addr}/api/docs/   (Ctrl-C 停止 to stop)"
     );
-    match yilian_server::serve(yilian_server::AppState::new(store, profile), addr).await {
+    let mut state = yilian_server::AppState::new(store, profile, ring);
+    state.secure_cookies = server.secure_cookies;
+    match yilian_server::serve(state, addr).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {addr}: {e}")),
     }
@@ -404,10 +488,15 @@ async fn demo(
     store: &Store,
     data: Option<PathBuf>,
     params: CityParams,
+    key_file: &Path,
     addr: SocketAddr,
     no_serve: bool,
 ) -> ExitCode {
     let actor = yilian_service::cli_actor();
+    let ring = match keyring(key_file) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     match data {
         Some(dir) => {
             let code = import(store, &dir).await;
@@ -421,9 +510,26 @@ async fn demo(
             }
             let started = std::time::Instant::now();
             let city = demo_city(&params);
-            match yilian_service::import::store_city(store, &city.registry, city.residents, &actor)
-                .await
+            let idents: Vec<_> = identities(&city, params.seed, yilian_service::today())
+                .into_iter()
+                .map(|i| {
+                    let ident = Identity {
+                        id_card: i.id_card,
+                        phone: Some(i.phone),
+                        name: Some(i.name),
+                    };
+                    (i.resident, ident)
+                })
+                .collect();
+            let stored =
+                yilian_service::import::store_city(store, &city.registry, city.residents, &actor)
+                    .await;
+            if stored.is_ok()
+                && let Err(e) = put_identities(store, &ring, &idents).await
             {
+                return fail(e);
+            }
+            match stored {
                 Ok(r) => println!(
                     "示范城市 demo city (seed {}): {} grids, {} institutions, {} consortia, {} residents in {:.1} s",
                     params.seed,
@@ -450,7 +556,116 @@ async fn demo(
     if no_serve {
         return ExitCode::SUCCESS;
     }
-    serve(store.clone(), "national", addr).await
+    let server = Server {
+        profile: "national",
+        key_file,
+        addr,
+        secure_cookies: false,
+    };
+    serve(store.clone(), &server).await
+}
+
+/// `yilian export DIR`, recorded in the audit trail like every export.
+async fn export(store: &Store, dir: &Path) -> ExitCode {
+    match yilian_service::export::export_dir(store, dir).await {
+        Ok(r) => {
+            let entry = NewAuditEntry {
+                at: chrono::Utc::now(),
+                actor: yilian_service::cli_actor(),
+                role: "operator".into(),
+                scope: "city".into(),
+                action: "export_registry".into(),
+                person: None,
+                purpose: "management".into(),
+                reason: None,
+                flagged: false,
+                source: "cli".into(),
+                outcome: Outcome::Allowed,
+                detail: serde_json::json!({"residents": r.residents, "institutions": r.institutions}),
+            };
+            if let Err(e) = yilian_service::audit_trail::record(store, &entry).await {
+                return fail(e);
+            }
+            println!(
+                "已导出 exported: {} grids, {} institutions, {} consortia, {} residents",
+                r.grids, r.institutions, r.consortia, r.residents
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn token(store: &Store, command: TokenCommand) -> ExitCode {
+    use yilian_service::auth;
+    let user = |id: &str| {
+        yilian_domain::ids::UserId::parse(id).map_err(|e| fail(format!("user id '{id}': {e}")))
+    };
+    let now = chrono::Utc::now();
+    let actor = yilian_service::cli_actor();
+    match command {
+        TokenCommand::Create {
+            user_id,
+            name,
+            days,
+        } => {
+            let id = match user(&user_id) {
+                Ok(id) => id,
+                Err(code) => return code,
+            };
+            match auth::create_token(store, &id, &name, days, now, &actor).await {
+                Ok(Ok(t)) => {
+                    println!(
+                        "已创建令牌 token {} created for {user_id}, expires {}; 仅显示一次 shown once:",
+                        t.token.token_id,
+                        t.token.expires_at.format("%Y-%m-%d")
+                    );
+                    println!("{}", t.secret.reveal());
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => fail(e),
+                Err(e) => fail(e),
+            }
+        }
+        TokenCommand::List { user_id } => {
+            let id = match user(&user_id) {
+                Ok(id) => id,
+                Err(code) => return code,
+            };
+            match auth::list_tokens(store, &id).await {
+                Ok(list) => {
+                    for t in list {
+                        let state = match t.revoked_at {
+                            Some(at) => format!("吊销 revoked {}", at.format("%Y-%m-%d")),
+                            None if t.expires_at <= now => "过期 expired".to_owned(),
+                            None => "有效 live".to_owned(),
+                        };
+                        println!(
+                            "{}\t{}\t{}\t{state}",
+                            t.token_id,
+                            t.name,
+                            t.expires_at.format("%Y-%m-%d")
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        TokenCommand::Revoke { user_id, token_id } => {
+            let id = match user(&user_id) {
+                Ok(id) => id,
+                Err(code) => return code,
+            };
+            match auth::revoke_token(store, &id, &token_id, now, &actor).await {
+                Ok(()) => {
+                    println!("已吊销 token {token_id} revoked");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
 }
 
 async fn user(store: &Store, command: UserCommand) -> ExitCode {

@@ -8,7 +8,7 @@
 //! ```
 //! use chrono::NaiveDate;
 //! use yilian_domain::access::{
-//!     Action, Actor, CityTopology, Decision, DenyReason, Grant, IdCardNo, Resource, Role,
+//!     Action, ActionKind, Actor, CityTopology, Decision, DenyReason, Grant, IdCardNo, Resource, Role,
 //!     Scope, UserId, can,
 //! };
 //! use yilian_domain::ids::{ResidentId, TeamId};
@@ -46,16 +46,16 @@ mod login;
 mod phone;
 mod policy;
 
-pub use id_card::{IdCardError, IdCardNo};
+pub use id_card::{IdCardError, IdCardNo, compose_id_card};
 pub use login::{
     FAILURES_BEFORE_LOCK, LOCK_FIRST_MIN, LOCK_MAX_MIN, PASSWORD_CLASSES_MIN, PASSWORD_LEN_MAX,
     PASSWORD_LEN_MIN, Password, PasswordError, Throttle,
 };
 pub use phone::{PhoneError, PhoneKind, PhoneNo};
 pub use policy::{
-    Action, Actor, CityTopology, Decision, DenyReason, Grant, GrantError, NonEmptyReason,
-    REASON_LEN_MAX, ReasonError, Resource, Role, Scope, ScopeKind, Topology, UserId, can,
-    can_attempt,
+    Action, ActionKind, Actor, CityTopology, Decision, DenyReason, Grant, GrantError,
+    NonEmptyReason, REASON_LEN_MAX, ReasonError, Resource, Role, Scope, ScopeKind, Topology,
+    UserId, can, can_attempt,
 };
 
 #[cfg(test)]

@@ -325,21 +325,52 @@ pub enum Action {
     },
 }
 
+crate::registry::code_enum!(
+    /// An [`Action`] without its data: what a route names as its need, and what the
+    /// shallow check ([`can_attempt`]) and the audit trail record.
+    ActionKind, "action" {
+        /// [`Action::ReadRegistry`]
+        ReadRegistry = "read_registry" / "查看登记信息",
+        /// [`Action::ChangeConsortium`]
+        ChangeConsortium = "change_consortium" / "变更医联体",
+        /// [`Action::ReadAggregates`]
+        ReadAggregates = "read_aggregates" / "查看统计",
+        /// [`Action::ReadPerson`]
+        ReadPerson = "read_person" / "查看个人档案",
+        /// [`Action::ChangePerson`]
+        ChangePerson = "change_person" / "修改个人档案",
+        /// [`Action::ExportRegistry`]
+        ExportRegistry = "export_registry" / "导出登记信息",
+        /// [`Action::ExportPersons`]
+        ExportPersons = "export_persons" / "导出个人档案",
+        /// [`Action::ReadAuditTrail`]
+        ReadAuditTrail = "read_audit_trail" / "查看审计日志",
+        /// [`Action::ManageUsers`]
+        ManageUsers = "manage_users" / "管理用户",
+        /// [`Action::BreakGlassReadPerson`]
+        BreakGlassReadPerson = "break_glass_read_person" / "紧急查看个人档案",
+    }
+);
+
 impl Action {
+    /// Its kind.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::ReadRegistry => ActionKind::ReadRegistry,
+            Action::ChangeConsortium => ActionKind::ChangeConsortium,
+            Action::ReadAggregates => ActionKind::ReadAggregates,
+            Action::ReadPerson => ActionKind::ReadPerson,
+            Action::ChangePerson => ActionKind::ChangePerson,
+            Action::ExportRegistry => ActionKind::ExportRegistry,
+            Action::ExportPersons => ActionKind::ExportPersons,
+            Action::ReadAuditTrail => ActionKind::ReadAuditTrail,
+            Action::ManageUsers => ActionKind::ManageUsers,
+            Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
+        }
+    }
     /// The code stored in audit events and shown in the matrix.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Action::ReadRegistry => "read_registry",
-            Action::ChangeConsortium => "change_consortium",
-            Action::ReadAggregates => "read_aggregates",
-            Action::ReadPerson => "read_person",
-            Action::ChangePerson => "change_person",
-            Action::ExportRegistry => "export_registry",
-            Action::ExportPersons => "export_persons",
-            Action::ReadAuditTrail => "read_audit_trail",
-            Action::ManageUsers => "manage_users",
-            Action::BreakGlassReadPerson { .. } => "break_glass_read_person",
-        }
+        self.kind().as_str()
     }
 }
 
@@ -512,7 +543,7 @@ impl Decision {
 /// role may ever do `action`? Denying here keeps a request that can never succeed from
 /// reaching the database (and from learning, by timing, whether an id exists).
 /// [`can`] starts with the same check, so the two never disagree.
-pub fn can_attempt(actor: &Actor, action: &Action) -> Result<(), DenyReason> {
+pub fn can_attempt(actor: &Actor, action: ActionKind) -> Result<(), DenyReason> {
     if actor.grants.is_empty() {
         return Err(DenyReason::NoGrant);
     }
@@ -530,12 +561,12 @@ pub fn can(actor: &Actor, action: &Action, resource: &Resource, topo: &impl Topo
             reason: DenyReason::NotApplicable,
         };
     }
-    if let Err(reason) = can_attempt(actor, action) {
+    if let Err(reason) = can_attempt(actor, action.kind()) {
         return Decision::Deny { reason };
     }
     let mut first: Option<(&Grant, Rule)> = None;
     for grant in &actor.grants {
-        let Some(rule) = rule(grant.role, action) else {
+        let Some(rule) = rule(grant.role, action.kind()) else {
             continue;
         };
         let reached = match rule.reach {
@@ -602,8 +633,8 @@ const NEVER: Option<Rule> = None;
 
 /// The matrix as code: every role lists every action, so a new action or role does not
 /// compile until each pair is decided.
-fn rule(role: Role, action: &Action) -> Option<Rule> {
-    use Action as A;
+fn rule(role: Role, action: ActionKind) -> Option<Rule> {
+    use ActionKind as A;
     match role {
         Role::CommissionAdmin => match action {
             A::ReadRegistry
@@ -615,7 +646,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
             | A::ChangePerson
             | A::ExportPersons
             | A::ReadAuditTrail
-            | A::BreakGlassReadPerson { .. } => NEVER,
+            | A::BreakGlassReadPerson => NEVER,
         },
         Role::ConsortiumManager => match action {
             A::ReadRegistry | A::ChangeConsortium | A::ReadAggregates | A::ExportRegistry => MASKED,
@@ -624,11 +655,11 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
-            | A::BreakGlassReadPerson { .. } => NEVER,
+            | A::BreakGlassReadPerson => NEVER,
         },
         Role::ReferralDesk => match action {
             A::ReadPerson | A::ExportPersons => SHOWN,
-            A::BreakGlassReadPerson { .. } => BREAK_GLASS,
+            A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
             | A::ReadAggregates
@@ -639,7 +670,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
         },
         Role::Doctor => match action {
             A::ReadPerson | A::ChangePerson => SHOWN,
-            A::BreakGlassReadPerson { .. } => BREAK_GLASS,
+            A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
             | A::ReadAggregates
@@ -650,7 +681,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
         },
         Role::FamilyDoctor => match action {
             A::ReadPerson | A::ChangePerson | A::ExportPersons => SHOWN,
-            A::BreakGlassReadPerson { .. } => BREAK_GLASS,
+            A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
             | A::ReadAggregates
@@ -668,7 +699,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
-            | A::BreakGlassReadPerson { .. } => NEVER,
+            | A::BreakGlassReadPerson => NEVER,
         },
         Role::Auditor => match action {
             A::ReadAuditTrail => MASKED,
@@ -680,7 +711,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
             | A::ExportRegistry
             | A::ExportPersons
             | A::ManageUsers
-            | A::BreakGlassReadPerson { .. } => NEVER,
+            | A::BreakGlassReadPerson => NEVER,
         },
         Role::Resident => match action {
             A::ReadPerson => MASKED,
@@ -692,7 +723,7 @@ fn rule(role: Role, action: &Action) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
-            | A::BreakGlassReadPerson { .. } => NEVER,
+            | A::BreakGlassReadPerson => NEVER,
         },
     }
 }

@@ -384,7 +384,7 @@ fn given_no_grants_when_asking_anything_then_no_grant() {
     let nobody = actor(&[]);
     // when / then
     assert_eq!(
-        can_attempt(&nobody, &Action::ReadRegistry),
+        can_attempt(&nobody, ActionKind::ReadRegistry),
         Err(DenyReason::NoGrant)
     );
     assert_eq!(
@@ -903,7 +903,7 @@ fn the_shallow_check_agrees_with_the_matrix() {
                 )
             });
             assert_eq!(
-                can_attempt(&actor, &action).is_err(),
+                can_attempt(&actor, action.kind()).is_err(),
                 never,
                 "{label} {}",
                 action.as_str()

@@ -6,20 +6,30 @@
 //! with the institutions on it, and beside it the audit's findings. Chinese first;
 //! `?lang=en` switches every label through [`crate::i18n`].
 
+pub(crate) mod auth;
 mod findings;
+pub(crate) mod frame;
+pub(crate) mod home;
 mod map;
+pub(crate) mod nav;
+pub(crate) mod persons;
+pub(crate) mod trail;
+pub(crate) mod users;
+
+pub(crate) use frame::error_page;
 
 use crate::AppState;
+use crate::access::{Ask, Who, authorize};
 use crate::error::ApiError;
-use crate::extract::Query;
-use crate::i18n::{Label, html_lang, lang_of};
+use crate::i18n::{Label, html_lang};
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use std::collections::BTreeMap;
+use frame::{PageCtx, or_error};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use yilian_domain::access::{Action, CityTopology, Decision, Resource, can};
 use yilian_domain::ids::GridId;
 use yilian_domain::policy::{AuditReport, Lang, audit};
 use yilian_domain::registry::Registry;
@@ -27,13 +37,6 @@ use yilian_store::registry;
 
 /// The stylesheet, compiled in.
 const CONSOLE_CSS: &str = include_str!("../../assets/console.css");
-
-/// Parameters of the console pages.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ConsoleQuery {
-    /// `en` for English; Chinese otherwise.
-    lang: Option<String>,
-}
 
 /// `GET /assets/console.css`.
 pub(crate) async fn stylesheet() -> impl IntoResponse {
@@ -46,21 +49,113 @@ pub(crate) async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// `GET /`: the grid map and the audit findings.
-pub(crate) async fn index(
-    State(state): State<AppState>,
-    Query(q): Query<ConsoleQuery>,
-) -> Result<Html<String>, ApiError> {
-    let lang = lang_of(q.lang.as_deref());
+/// `GET /map`: the grid map and the audit findings, of the whole city for a city-wide
+/// grant, else of the consortia the caller's grants reach (a consortium manager sees
+/// their own group's grid, members and findings).
+pub(crate) async fn index(State(state): State<AppState>, ctx: PageCtx, who: Who) -> Response {
+    or_error(&ctx, map_page(&state, &ctx, &who).await)
+}
+
+/// The part of the registry the caller may read, and whether it is the whole city.
+async fn readable(
+    state: &AppState,
+    who: &Who,
+    reg: Registry,
+    day: NaiveDate,
+) -> Result<(Registry, bool), ApiError> {
+    let topo = CityTopology::from_registry(&reg, day);
+    let actor = &who.signed_in.actor;
+    let reaches = |r: &Resource| {
+        matches!(
+            can(actor, &Action::ReadRegistry, r, &topo),
+            Decision::Allow { .. }
+        )
+    };
+    if reaches(&Resource::Registry) {
+        return Ok((reg, true));
+    }
+    let visible: BTreeSet<_> = reg
+        .consortia
+        .iter()
+        .filter(|c| {
+            reaches(&Resource::Consortium {
+                id: c.id.clone(),
+                grid: c.grid_id.clone(),
+            })
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    if visible.is_empty() {
+        // none reachable: refused, and the refusal recorded
+        authorize(
+            state,
+            &reg,
+            who,
+            Ask::plain(&Action::ReadRegistry, &Resource::Registry),
+        )
+        .await?;
+    }
+    let mut part = reg;
+    part.consortia.retain(|c| visible.contains(&c.id));
+    part.memberships
+        .retain(|m| visible.contains(&m.consortium_id));
+    let members: BTreeSet<_> = part
+        .memberships
+        .iter()
+        .map(|m| m.institution_id.clone())
+        .chain(part.consortia.iter().map(|c| c.lead.clone()))
+        .collect();
+    let grids: BTreeSet<_> = part
+        .consortia
+        .iter()
+        .filter_map(|c| c.grid_id.clone())
+        .collect();
+    part.institutions.retain(|i| members.contains(&i.id));
+    part.grids.retain(|g| grids.contains(&g.id));
+    part.teams.retain(|t| members.contains(&t.institution_id));
+    Ok((part, false))
+}
+
+async fn map_page(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Response, ApiError> {
+    let lang = ctx.lang;
     let today = yilian_service::today();
-    let reg = registry::load_registry(&state.store).await?;
-    let facts = yilian_service::audit::geo_facts(&state.store, &reg, today).await?;
-    let report = audit(&reg, &facts, &state.profile, today);
+    let full = registry::load_registry(&state.store).await?;
+    let facts = yilian_service::audit::geo_facts(&state.store, &full, today).await?;
+    let report = audit(&full, &facts, &state.profile, today);
+    let (reg, whole) = readable(state, who, full, today).await?;
+    let report = if whole {
+        report
+    } else {
+        let ids: BTreeSet<&str> = reg
+            .consortia
+            .iter()
+            .map(|c| c.id.as_str())
+            .chain(reg.grids.iter().map(|g| g.id.as_str()))
+            .chain(reg.institutions.iter().map(|i| i.id.as_str()))
+            .collect();
+        let kept = report
+            .findings
+            .into_iter()
+            .filter(|f| ids.contains(f.subject.id.as_str()))
+            .collect();
+        AuditReport::new(report.profile, kept)
+    };
+    let residents_per_grid: BTreeMap<GridId, u64> = facts
+        .residents_per_grid
+        .iter()
+        .filter(|(g, _)| reg.grid(g).is_some())
+        .map(|(g, n)| (g.clone(), *n))
+        .collect();
+    let residents = if whole {
+        facts.total_residents
+    } else {
+        residents_per_grid.values().sum()
+    };
     let view = Overview {
         reg: &reg,
         report: &report,
-        residents_per_grid: &facts.residents_per_grid,
-        residents: facts.total_residents,
+        residents_per_grid: &residents_per_grid,
+        residents,
         profile_title: match lang {
             Lang::Zh => &state.profile.title_zh,
             Lang::En => &state.profile.title_en,
@@ -68,7 +163,7 @@ pub(crate) async fn index(
         day: today,
         lang,
     };
-    Ok(Html(view.render()))
+    Ok(ctx.ok(Label::ConsoleTitle.text(lang), &view.render()))
 }
 
 /// Everything the overview page shows.
@@ -90,38 +185,14 @@ struct Overview<'a> {
 }
 
 impl Overview<'_> {
+    /// The page's body (the frame is drawn around it).
     fn render(&self) -> String {
-        let lang = self.lang;
-        let t = |l: Label| l.text(lang);
-        let (switch_href, switch_lang) = match lang {
-            Lang::Zh => ("/?lang=en", "en"),
-            Lang::En => ("/", "zh-CN"),
-        };
         let mut out = String::with_capacity(64 * 1024);
-        let _ = write!(
-            out,
-            "<!DOCTYPE html>\n<html lang=\"{html_lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{app} · {title}</title>\n<link rel=\"stylesheet\" href=\"/assets/console.css\">\n</head>\n<body>\n\
-             <header class=\"top\">\n<h1><span class=\"app\">{app}</span> {title}</h1>\n\
-             <nav aria-label=\"{nav}\"><a href=\"{switch_href}\" lang=\"{switch_lang}\" hreflang=\"{switch_lang}\">{switch}</a></nav>\n\
-             </header>\n<main>\n",
-            html_lang = html_lang(lang),
-            app = t(Label::AppName),
-            title = t(Label::ConsoleTitle),
-            nav = t(Label::LanguageNav),
-            switch = t(Label::SwitchLanguage),
-        );
         self.summary(&mut out);
         out.push_str("<div class=\"columns\">\n");
         map::render(&mut out, self);
-        findings::render(&mut out, self.report, lang);
-        out.push_str("</div>\n</main>\n");
-        let _ = write!(
-            out,
-            "<footer><a href=\"/api/docs/\">{docs}</a> · <a href=\"/openapi.json\">OpenAPI</a></footer>\n</body>\n</html>\n",
-            docs = t(Label::ApiDocs)
-        );
+        findings::render(&mut out, self.report, self.lang);
+        out.push_str("</div>\n");
         out
     }
 

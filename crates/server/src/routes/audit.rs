@@ -1,6 +1,7 @@
 //! The audit of the stored city against a policy profile on a day (GRID-*, COMP-*).
 
 use crate::AppState;
+use crate::access::{Ask, Who, authorize};
 use crate::dto::audit::AuditReportDto;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Query};
@@ -9,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
+use yilian_domain::access::{Action, Resource};
 use yilian_domain::policy::Profile;
 
 /// Parameters of `GET /audit`.
@@ -60,8 +62,12 @@ pub(crate) fn profile_named(
 )]
 pub(crate) async fn get_audit(
     State(state): State<AppState>,
+    who: Who,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<AuditReportDto>, ApiError> {
+    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let ask = Ask::plain(&Action::ReadAggregates, &Resource::Registry);
+    authorize(&state, &reg, &who, ask).await?;
     let profile = profile_named(&state, q.profile.as_deref())?;
     let day = match q.date.as_deref() {
         None => yilian_service::today(),

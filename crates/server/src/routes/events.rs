@@ -2,6 +2,7 @@
 //! and read on from it, at least once.
 
 use crate::AppState;
+use crate::access::Who;
 use crate::dto::events::{EventDto, EventPage};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Query};
@@ -37,8 +38,10 @@ pub(crate) struct EventPaging {
 )]
 pub(crate) async fn list_events(
     State(state): State<AppState>,
+    who: Who,
     Query(paging): Query<EventPaging>,
 ) -> Result<Json<EventPage>, ApiError> {
+    crate::routes::registry::readable_registry(&state, &who).await?;
     let after = paging.after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::invalid(

@@ -3,6 +3,7 @@
 //! the same rules as the audit before anything is stored.
 
 use crate::AppState;
+use crate::access::{Ask, Who, authorize};
 use crate::dto::audit::FindingDto;
 use crate::dto::registry::{
     ConsortiumDetail, ConsortiumDto, ConsortiumInput, GridCollection, GridFeature,
@@ -15,13 +16,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::IntoParams;
+use yilian_domain::access::{Action, Resource};
 use yilian_domain::ids::{ConsortiumId, GridId, InstitutionId};
 use yilian_domain::registry::InstitutionKind;
+use yilian_domain::registry::Registry;
 use yilian_store::{Store, registry};
-
-/// Who the event log names for a change made through the API. There is no
-/// authentication yet; when there is, this becomes the user's id.
-const API_ACTOR: &str = "api:unauthenticated";
 
 /// Filters of `GET /institutions`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,6 +40,14 @@ pub(crate) struct InstitutionFilter {
 
 fn grid_id(field: &str, s: &str) -> Result<GridId, ApiError> {
     GridId::parse(s).map_err(|e| ApiError::invalid_because(field, &e))
+}
+
+/// Loads the registry and checks that the caller may read all of it.
+pub(crate) async fn readable_registry(state: &AppState, who: &Who) -> Result<Registry, ApiError> {
+    let reg = registry::load_registry(&state.store).await?;
+    let ask = Ask::plain(&Action::ReadRegistry, &Resource::Registry);
+    authorize(state, &reg, who, ask).await?;
+    Ok(reg)
 }
 
 /// Residents per grid id, from the store's count.
@@ -66,6 +73,7 @@ pub(crate) async fn residents_by_grid(store: &Store) -> Result<BTreeMap<String, 
 )]
 pub(crate) async fn list_institutions(
     State(state): State<AppState>,
+    who: Who,
     Query(filter): Query<InstitutionFilter>,
 ) -> Result<Json<Vec<InstitutionDto>>, ApiError> {
     let grid = filter
@@ -79,7 +87,7 @@ pub(crate) async fn list_institutions(
         .map(InstitutionKind::parse)
         .transpose()
         .map_err(|e| ApiError::invalid_code("kind", &e))?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = readable_registry(&state, &who).await?;
     if let Some(g) = &grid
         && reg.grid(g).is_none()
     {
@@ -113,10 +121,11 @@ pub(crate) async fn list_institutions(
 #[tracing::instrument(skip_all, fields(institution = %id))]
 pub(crate) async fn get_institution(
     State(state): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> Result<Json<InstitutionDetail>, ApiError> {
     let iid = InstitutionId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = readable_registry(&state, &who).await?;
     let inst = reg.institution(&iid).ok_or(ApiError::NotFound {
         what: "institution",
         id,
@@ -133,8 +142,9 @@ pub(crate) async fn get_institution(
 )]
 pub(crate) async fn list_grids(
     State(state): State<AppState>,
+    who: Who,
 ) -> Result<GeoJson<GridCollection>, ApiError> {
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = readable_registry(&state, &who).await?;
     let residents = residents_by_grid(&state.store).await?;
     let features = reg
         .grids
@@ -159,10 +169,11 @@ pub(crate) async fn list_grids(
 #[tracing::instrument(skip_all, fields(grid = %id))]
 pub(crate) async fn get_grid(
     State(state): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> Result<GeoJson<GridFeature>, ApiError> {
     let gid = grid_id("id", &id)?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = readable_registry(&state, &who).await?;
     let grid = reg
         .grid(&gid)
         .ok_or(ApiError::NotFound { what: "grid", id })?;
@@ -179,8 +190,9 @@ pub(crate) async fn get_grid(
 )]
 pub(crate) async fn list_consortia(
     State(state): State<AppState>,
+    who: Who,
 ) -> Result<Json<Vec<ConsortiumDto>>, ApiError> {
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = readable_registry(&state, &who).await?;
     Ok(Json(
         reg.consortia
             .iter()
@@ -204,6 +216,7 @@ pub(crate) async fn list_consortia(
 #[tracing::instrument(skip_all, fields(consortium = %id))]
 pub(crate) async fn get_consortium(
     State(state): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> Result<Json<ConsortiumDetail>, ApiError> {
     let cid = ConsortiumId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
@@ -216,6 +229,17 @@ pub(crate) async fn get_consortium(
             what: "consortium",
             id,
         })?;
+    let resource = Resource::Consortium {
+        id: c.id.clone(),
+        grid: c.grid_id.clone(),
+    };
+    authorize(
+        &state,
+        &reg,
+        &who,
+        Ask::plain(&Action::ReadRegistry, &resource),
+    )
+    .await?;
     Ok(Json(ConsortiumDetail::of(&reg, c)))
 }
 
@@ -244,11 +268,28 @@ pub(crate) async fn get_consortium(
 #[tracing::instrument(skip_all, fields(consortium = %id))]
 pub(crate) async fn put_consortium(
     State(state): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     Json(body): Json<ConsortiumInput>,
 ) -> Result<(StatusCode, Json<PutConsortiumResponse>), ApiError> {
     let cid = ConsortiumId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
     let (consortium, members) = body.parse(&cid)?;
+    // the caller must reach the consortium as it is now and as it would be
+    let before = registry::load_registry(&state.store).await?;
+    let now_grid = before
+        .consortia
+        .iter()
+        .find(|c| c.id == cid)
+        .map(|c| c.grid_id.clone());
+    for grid in now_grid.into_iter().chain([consortium.grid_id.clone()]) {
+        let resource = Resource::Consortium {
+            id: cid.clone(),
+            grid,
+        };
+        let ask = Ask::plain(&Action::ChangeConsortium, &resource);
+        authorize(&state, &before, &who, ask).await?;
+    }
+    let actor = who.signed_in.actor.user_id.to_string();
     let today = yilian_service::today();
     let outcome = yilian_service::consortium::put_consortium(
         &state.store,
@@ -256,7 +297,7 @@ pub(crate) async fn put_consortium(
         members,
         &state.profile,
         today,
-        API_ACTOR,
+        &actor,
     )
     .await?;
     let reg = registry::load_registry(&state.store).await?;

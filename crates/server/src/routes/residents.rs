@@ -2,6 +2,7 @@
 //! at the end of a million residents as at the start).
 
 use crate::AppState;
+use crate::access::Who;
 use crate::dto::residents::{ResidentDto, ResidentPage};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Path, Query};
@@ -55,6 +56,7 @@ pub(crate) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u
 #[tracing::instrument(skip_all, fields(grid = %id))]
 pub(crate) async fn list_grid_residents(
     State(state): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     Query(paging): Query<ResidentPaging>,
 ) -> Result<Json<ResidentPage>, ApiError> {
@@ -64,12 +66,21 @@ pub(crate) async fn list_grid_residents(
     if let Some(after) = after {
         ResidentId::parse(after).map_err(|e| ApiError::invalid_because("after", &e))?;
     }
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = crate::routes::registry::readable_registry(&state, &who).await?;
     if reg.grid(&gid).is_none() {
         return Err(ApiError::NotFound { what: "grid", id });
     }
     // one row more than asked says whether another page follows
-    let mut rows = registry::residents_page(&state.store, Some(&gid), after, limit + 1).await?;
+    let mut rows = registry::residents_page(
+        &state.store,
+        registry::ResidentFilter {
+            grid: Some(&gid),
+            team: None,
+        },
+        after,
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let items: Vec<ResidentDto> = rows.iter().map(ResidentDto::from).collect();

@@ -42,7 +42,7 @@ yilian_store::dbtest!(console_shows_map_and_findings_in_chinese, |store| {
     let (status, reply) = app.put_json("/api/v1/consortia/C900", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{reply}");
 
-    let r = app.get("/").await;
+    let r = app.get("/map").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.content_type().starts_with("text/html"));
     let html = r.text();
@@ -93,14 +93,18 @@ yilian_store::dbtest!(console_shows_map_and_findings_in_chinese, |store| {
     // names are escaped
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;专科联盟"));
-    assert!(html.contains("<a href=\"/?lang=en\" lang=\"en\" hreflang=\"en\">English</a>"));
+    assert!(
+        html.contains(
+            "<a href=\"?lang=en\" data-lang=\"en\" lang=\"en\" hreflang=\"en\">English</a>"
+        )
+    );
     assert!(html.contains("<link rel=\"stylesheet\" href=\"/assets/console.css\">"));
     assert_local_only(&html);
 });
 
 yilian_store::dbtest!(console_switches_to_english, |store| {
     let app = spawn_app(store).await;
-    let r = app.get("/?lang=en").await;
+    let r = app.get("/map?lang=en").await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
     assert!(html.contains("<html lang=\"en\">"));
@@ -118,7 +122,16 @@ yilian_store::dbtest!(console_switches_to_english, |store| {
     for zh in ["网格分布图", "审核结果", "图例"] {
         assert!(!html.contains(zh), "{zh} left untranslated");
     }
-    assert!(html.contains("<a href=\"/\" lang=\"zh-CN\" hreflang=\"zh-CN\">中文</a>"));
+    assert!(html.contains(
+        "<a href=\"?lang=zh\" data-lang=\"zh\" lang=\"zh-CN\" hreflang=\"zh-CN\">中文</a>"
+    ));
+    assert!(
+        r.headers[axum::http::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("yilian_lang=en"),
+        "the choice is remembered"
+    );
     assert_eq!(
         html.matches("<path class=\"grid\"").count(),
         app.registry().grids.len()

@@ -104,7 +104,7 @@ yilian_store::dbtest!(new_consortium_is_created_with_its_warnings, |store| {
     let (_, feed) = app.get_json("/api/v1/events").await;
     let last = feed["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["kind"], "ConsortiumCreated");
-    assert_eq!(last["actor"], "api:unauthenticated");
+    assert_eq!(last["actor"], "admin", "the signed-in user made the change");
 });
 
 yilian_store::dbtest!(lead_below_tier3_is_refused_and_nothing_stored, |store| {

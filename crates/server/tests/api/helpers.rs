@@ -5,22 +5,31 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use yilian_domain::ids::UserId;
 use yilian_domain::policy::Profile;
 use yilian_domain::registry::{Consortium, ConsortiumKind, Registry};
 use yilian_server::{AppState, router};
+use yilian_service::identity::Keyring;
 use yilian_store::Store;
 use yilian_synth::{City, CityParams, demo_city};
 
 /// Responses are read whole; nothing the tests fetch comes near this.
 const RESPONSE_BYTES_MAX: usize = 64 << 20;
 
-/// A running application on a fresh store.
+/// A running application on a fresh store. Requests go as the city's commission
+/// administrator (`admin`, by API token) unless they carry credentials of their own or
+/// are sent with [`App::send_raw`].
 pub(crate) struct App {
     pub(crate) router: Router,
     pub(crate) store: Store,
     pub(crate) city: City,
     pub(crate) profile: Profile,
+    /// The administrator's API token.
+    pub(crate) admin_token: String,
 }
+
+/// The password every test user gets.
+pub(crate) const TEST_PASSWORD: &str = "Test-Password-2026!";
 
 /// A response, read.
 pub(crate) struct Reply {
@@ -59,16 +68,58 @@ pub(crate) async fn spawn_app_with(store: Store, profile: Profile) -> App {
     yilian_service::import::store_city(&store, &city.registry, city.residents.clone(), "test")
         .await
         .unwrap();
-    App {
-        router: router(AppState::new(store.clone(), profile.clone())),
+    let keyring = Keyring::generate();
+    let mut app = App {
+        router: router(AppState::new(store.clone(), profile.clone(), keyring)),
         store,
         city,
         profile,
-    }
+        admin_token: String::new(),
+    };
+    app.admin_token = app.user_token("admin", "commission_admin@city").await;
+    app
 }
 
 impl App {
-    pub(crate) async fn send(&self, req: Request<Body>) -> Reply {
+    /// Adds a user with one grant (`ROLE@KIND[:ID]`) and returns an API token for them.
+    pub(crate) async fn user_token(&self, id: &str, grant: &str) -> String {
+        let uid = UserId::parse(id).unwrap();
+        let g = yilian_service::account::parse_grant(grant).unwrap();
+        yilian_service::account::add_user(
+            &self.store,
+            uid.clone(),
+            id.into(),
+            vec![g],
+            Some(TEST_PASSWORD),
+            "test",
+        )
+        .await
+        .unwrap();
+        let t = yilian_service::auth::create_token(
+            &self.store,
+            &uid,
+            "test",
+            30,
+            chrono::Utc::now(),
+            "test",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        t.secret.reveal().to_owned()
+    }
+    /// Sends as the administrator unless the request names its own credentials.
+    pub(crate) async fn send(&self, mut req: Request<Body>) -> Reply {
+        let h = req.headers();
+        if !h.contains_key(header::AUTHORIZATION) && !h.contains_key(header::COOKIE) {
+            let bearer = format!("Bearer {}", self.admin_token);
+            req.headers_mut()
+                .insert(header::AUTHORIZATION, bearer.parse().unwrap());
+        }
+        self.send_raw(req).await
+    }
+    /// Sends exactly this request.
+    pub(crate) async fn send_raw(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();

@@ -4,6 +4,7 @@
 //! test cluster.
 #![allow(clippy::unwrap_used)] // a panic is how a test reports
 
+mod access;
 mod audit;
 mod console;
 mod consortia;
