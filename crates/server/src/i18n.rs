@@ -115,7 +115,7 @@ labels! {
     Person => ("居民", "Person"),
     Outcome => ("结果", "Outcome"),
     Flagged => ("待复核", "Flagged"),
-    Time => ("时间", "Time"),
+    Time => ("时间（北京时间）", "Time (UTC+8)"),
     From => ("来源", "From"),
     OnlyFlagged => ("只看待复核", "Flagged only"),
     NextPage => ("下一页", "Next page"),

@@ -11,6 +11,17 @@ use crate::routes::audit_trail::{TrailQuery, search};
 use axum::extract::State;
 use axum::response::Response;
 use std::fmt::Write;
+use yilian_domain::access::ActionKind;
+use yilian_domain::policy::Lang;
+
+/// An action code in the page's language (codes the policy does not know, such as
+/// `login`, as they are).
+fn action_name(code: &str, lang: Lang) -> String {
+    match (ActionKind::parse(code), lang) {
+        (Ok(kind), Lang::Zh) => format!("{} <code>{code}</code>", kind.zh()),
+        _ => escape(code),
+    }
+}
 
 /// `GET /audit-trail`.
 pub(crate) async fn trail_page(
@@ -75,7 +86,7 @@ pub(crate) async fn trail_page(
                 escape(&x.actor),
                 escape(&x.role),
                 escape(&x.scope),
-                escape(&x.action),
+                action_name(&x.action, ctx.lang),
                 x.person
                     .as_ref()
                     .map(|p| escape(p.as_str()))
@@ -91,7 +102,7 @@ pub(crate) async fn trail_page(
                     x.outcome.as_str()
                 },
                 seq = e.seq,
-                at = x.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                at = yilian_service::china_time(x.at),
             );
         }
         body.push_str("</tbody></table>\n");

@@ -189,7 +189,7 @@ async fn tokens_body(
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
                 escape(&t.token_id),
                 escape(&t.name),
-                t.created_at.format("%Y-%m-%d %H:%M"),
+                yilian_service::china_time(t.created_at),
                 t.expires_at.format("%Y-%m-%d"),
             );
         }
