@@ -103,6 +103,15 @@ id_type!(
     /// 常住居民: a resident's pseudonymous id (never the national ID number).
     ResidentId
 );
+id_type!(
+    /// 号源池: a slot pool's id (institution, department, day and session).
+    PoolId
+);
+id_type!(
+    /// A booking's idempotency key, chosen by the client: the same key sent twice books
+    /// once (STYLE 8).
+    BookingKey
+);
 
 #[cfg(test)]
 mod tests {

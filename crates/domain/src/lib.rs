@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod capacity;
 pub mod ids;
 pub mod policy;
 pub mod registry;
