@@ -7,6 +7,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_trail;
 pub mod auth;
+pub mod booking;
 pub mod consortium;
 pub mod error;
 pub mod export;

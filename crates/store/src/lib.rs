@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod audit_trail;
+pub mod capacity;
 pub mod error;
 pub mod event;
 pub mod identity;

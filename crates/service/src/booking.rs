@@ -1,0 +1,283 @@
+//! Booking slots (issue 4, item 4): no overbooking, ever, on SQLite or PostgreSQL, with
+//! one server or several on one database; and a commit that carries many bookings.
+//!
+//! [`book_batch`] books a batch in one transaction: it locks the pools the batch touches
+//! (in id order, so two servers never deadlock), answers repeats of an idempotency key
+//! with the booking stored under it, asks the domain ([`decide_booking`]) for each new
+//! request in arrival order, and writes the counters, the booking rows and one
+//! `SlotsBooked` event per pool before it commits. A client is told "booked" only after
+//! that commit, so a crash can lose an unconfirmed request but never a confirmed booking,
+//! and a retry with the same key after a crash finds what was committed.
+//!
+//! [`Booker`] is the group commit: requests from any number of concurrent callers queue
+//! up while a batch is being committed, and the next batch takes all of them (up to
+//! [`BATCH_MAX`]). Under a release storm a single durable commit carries hundreds of
+//! bookings; with one caller, a batch is one booking and nothing waits.
+
+use crate::ServiceError;
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::{BTreeMap, HashMap};
+use tokio::sync::{mpsc, oneshot};
+use yilian_domain::capacity::{BookingError, Channel, Pool, decide_booking};
+use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
+use yilian_store::Store;
+use yilian_store::capacity::{self, BookingRow};
+use yilian_store::event::{NewEvent, append};
+
+/// Most requests one transaction carries: enough that a storm's commit is amortised over
+/// hundreds of bookings, few enough that one batch holds its locks for milliseconds.
+pub const BATCH_MAX: usize = 512;
+/// Requests waiting for the group commit before callers are pushed back.
+const QUEUE_MAX: usize = 16_384;
+
+/// One request to book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRequest {
+    /// The client's idempotency key: a repeat books nothing more.
+    pub key: BookingKey,
+    /// The pool.
+    pub pool: PoolId,
+    /// Who is booked.
+    pub resident: ResidentId,
+    /// Referral or public.
+    pub channel: Channel,
+    /// The user or system booking.
+    pub by: String,
+}
+
+/// Why a request was not booked (nothing was stored for it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BookError {
+    /// The rules refuse it (full, reserved for referrals, not open, closed).
+    #[error(transparent)]
+    Refused(#[from] BookingError),
+    /// No pool has this id.
+    #[error("no slot pool '{0}' / 号源池不存在")]
+    NoSuchPool(PoolId),
+    /// The key was used before for a different booking.
+    #[error("idempotency key '{0}' was used for a different booking / 幂等键已用于另一预约")]
+    KeyReused(BookingKey),
+}
+
+/// What a request came to.
+pub type BookResult = Result<BookingRow, BookError>;
+
+fn same_request(r: &BookRequest, b: &BookingRow) -> bool {
+    r.pool == b.pool_id && r.resident == b.resident_id && r.channel == b.channel
+}
+
+/// Books `requests` in one transaction at `now` (module docs); one result per request,
+/// in order. An error is the database's: nothing of the batch was stored.
+pub async fn book_batch(
+    store: &Store,
+    requests: &[BookRequest],
+    now: DateTime<Utc>,
+) -> Result<Vec<BookResult>, ServiceError> {
+    let mut ids: Vec<PoolId> = requests.iter().map(|r| r.pool.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let keys: Vec<BookingKey> = requests.iter().map(|r| r.key.clone()).collect();
+    // the precision both databases keep, so an answer equals the row read back later
+    let now = now.trunc_subsecs(6);
+    let mut tx = store.begin().await?;
+    let mut pools: BTreeMap<PoolId, Pool> = capacity::lock_pools(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.pool_id, p.pool))
+        .collect();
+    let mut known: HashMap<BookingKey, BookingRow> = capacity::bookings_by_key(&mut tx, &keys)
+        .await?
+        .into_iter()
+        .map(|b| (b.key.clone(), b))
+        .collect();
+    let mut new_rows: Vec<BookingRow> = Vec::new();
+    let mut results = Vec::with_capacity(requests.len());
+    for r in requests {
+        if let Some(b) = known.get(&r.key) {
+            results.push(if same_request(r, b) {
+                Ok(b.clone())
+            } else {
+                Err(BookError::KeyReused(r.key.clone()))
+            });
+            continue;
+        }
+        let Some(pool) = pools.get_mut(&r.pool) else {
+            results.push(Err(BookError::NoSuchPool(r.pool.clone())));
+            continue;
+        };
+        match decide_booking(pool, r.channel, now) {
+            Ok(tranche) => {
+                pool.apply(tranche);
+                let row = BookingRow {
+                    key: r.key.clone(),
+                    pool_id: r.pool.clone(),
+                    resident_id: r.resident.clone(),
+                    channel: r.channel,
+                    tranche,
+                    booked_by: r.by.clone(),
+                    booked_at: now,
+                };
+                known.insert(r.key.clone(), row.clone());
+                new_rows.push(row.clone());
+                results.push(Ok(row));
+            }
+            Err(e) => results.push(Err(e.into())),
+        }
+    }
+    if new_rows.is_empty() {
+        tx.rollback().await?;
+        return Ok(results);
+    }
+    let mut by_pool: BTreeMap<&PoolId, Vec<serde_json::Value>> = BTreeMap::new();
+    for b in &new_rows {
+        by_pool.entry(&b.pool_id).or_default().push(serde_json::json!({
+            "key": b.key, "resident_id": b.resident_id, "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
+        }));
+    }
+    let changed: Vec<(PoolId, Pool)> = by_pool
+        .keys()
+        .map(|id| ((*id).clone(), pools[*id]))
+        .collect();
+    capacity::set_counters(&mut tx, &changed).await?;
+    capacity::insert_bookings(&mut tx, &new_rows).await?;
+    for (pool, bookings) in by_pool {
+        let e = NewEvent {
+            stream: format!("pool/{pool}"),
+            kind: "SlotsBooked",
+            version: 1,
+            payload: serde_json::json!({ "bookings": bookings }),
+            actor: "booker".to_owned(),
+            at: now,
+        };
+        append(&mut tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// A request waiting for the group commit, with where its answer goes.
+type Waiting = (BookRequest, oneshot::Sender<Result<BookResult, String>>);
+
+/// The group commit (module docs). Cloning shares the queue.
+#[derive(Debug, Clone)]
+pub struct Booker {
+    queue: mpsc::Sender<Waiting>,
+}
+
+impl Booker {
+    /// Starts the committing task on the current runtime.
+    pub fn spawn(store: Store) -> Booker {
+        let (queue, mut rx) = mpsc::channel::<Waiting>(QUEUE_MAX);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH_MAX {
+                    match rx.try_recv() {
+                        Ok(w) => batch.push(w),
+                        Err(_) => break,
+                    }
+                }
+                let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                match book_batch(&store, &requests, Utc::now()).await {
+                    Ok(results) => {
+                        for (reply, result) in replies.into_iter().zip(results) {
+                            // a caller that went away simply does not hear the answer
+                            let _ = reply.send(Ok(result));
+                        }
+                    }
+                    Err(e) => {
+                        let text = e.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(text.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Booker { queue }
+    }
+
+    /// Books one request; answers once its batch has committed. A database error means
+    /// nothing of the batch was stored: retry with the same key.
+    pub async fn book(&self, request: BookRequest) -> Result<BookResult, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((request, reply))
+            .await
+            .map_err(|_| ServiceError::Internal("the booking task has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("the booking task has stopped".into()))?
+            .map_err(ServiceError::Internal)
+    }
+}
+
+/// Why pools cannot be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolSetupError {
+    /// QUOTA-1: a lead hospital's pool reserves less than the profile's share.
+    #[error(
+        "QUOTA-1: pool '{pool}' of a lead hospital reserves {reserved} of {capacity}, less than {share} / 牵头医院号源池预留不足 {share}"
+    )]
+    ReservedTooSmall {
+        /// The pool.
+        pool: PoolId,
+        /// Reserved.
+        reserved: u32,
+        /// Capacity.
+        capacity: u32,
+        /// The profile's share.
+        share: String,
+    },
+    /// The institution does not exist.
+    #[error("no institution '{0}' / 机构不存在")]
+    NoSuchInstitution(String),
+}
+
+/// Opens new slot pools. A pool of an institution that leads a consortium must reserve
+/// at least the profile's share for referrals (QUOTA-1, when the profile enables it).
+pub async fn open_pools(
+    store: &Store,
+    pools: &[capacity::PoolRow],
+    profile: &yilian_domain::policy::Profile,
+    actor: &str,
+) -> Result<Result<(), PoolSetupError>, ServiceError> {
+    let reg = yilian_store::registry::load_registry(store).await?;
+    let quota = &profile.rules.quota1;
+    for p in pools {
+        if reg.institution(&p.institution_id).is_none() {
+            return Ok(Err(PoolSetupError::NoSuchInstitution(
+                p.institution_id.to_string(),
+            )));
+        }
+        let leads = reg.consortia.iter().any(|c| c.lead == p.institution_id);
+        let share = quota.reserved_outpatient_share;
+        if quota.enabled
+            && leads
+            && !share.is_met_by(u64::from(p.pool.reserved()), u64::from(p.pool.capacity()))
+        {
+            return Ok(Err(PoolSetupError::ReservedTooSmall {
+                pool: p.pool_id.clone(),
+                reserved: p.pool.reserved(),
+                capacity: p.pool.capacity(),
+                share: share.to_string(),
+            }));
+        }
+    }
+    let mut tx = store.begin().await?;
+    capacity::insert_pools(&mut tx, pools).await?;
+    let ids: Vec<&str> = pools.iter().map(|p| p.pool_id.as_str()).collect();
+    let e = NewEvent {
+        stream: "pools".to_owned(),
+        kind: "PoolsOpened",
+        version: 1,
+        payload: serde_json::json!({ "pools": ids }),
+        actor: actor.to_owned(),
+        at: Utc::now(),
+    };
+    append(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,320 @@
+//! Slot pools and bookings as stored. A batch of bookings runs in one transaction: the
+//! pools it touches are locked ([`lock_pools`]: `FOR UPDATE` on PostgreSQL, in id order so
+//! two servers never deadlock; SQLite's `BEGIN IMMEDIATE` holds the whole database), the
+//! service decides each booking with the domain's rules, and the new counters and booking
+//! rows are written back ([`set_counters`], [`insert_bookings`]) with one statement each
+//! on PostgreSQL, whatever the batch size. The table's CHECKs have the last word.
+
+use crate::{Store, StoreError, Tx, with_pool, with_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AssertSqlSafe;
+use yilian_domain::capacity::{Channel, Pool, PoolTimes, Tranche};
+use yilian_domain::ids::{BookingKey, InstitutionId, PoolId, ResidentId};
+
+/// A pool with where and when it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolRow {
+    /// Which.
+    pub pool_id: PoolId,
+    /// The institution.
+    pub institution_id: InstitutionId,
+    /// The department (`cardiology`, `内科` …).
+    pub department: String,
+    /// The day.
+    pub day: NaiveDate,
+    /// `am`, `pm` or `night`.
+    pub session: String,
+    /// Capacity and counters.
+    pub pool: Pool,
+}
+
+/// A stored booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRow {
+    /// The client's idempotency key.
+    pub key: BookingKey,
+    /// The pool.
+    pub pool_id: PoolId,
+    /// Who is booked.
+    pub resident_id: ResidentId,
+    /// Referral or public.
+    pub channel: Channel,
+    /// The tranche it used.
+    pub tranche: Tranche,
+    /// The user (or system) that booked.
+    pub booked_by: String,
+    /// When committed.
+    pub booked_at: DateTime<Utc>,
+}
+
+const POOL_COLUMNS: &str = "pool_id, institution_id, department, day, session, capacity, reserved, \
+     booked_reserved, booked_public, opens_reserved_at, opens_public_at, returns_at, starts_at";
+const BOOKING_COLUMNS: &str =
+    "booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at";
+
+type PoolTuple = (
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+fn count(n: i64, id: &str) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|e| StoreError::corrupt("slot_pool", id, e))
+}
+
+fn pool_from(r: PoolTuple) -> Result<PoolRow, StoreError> {
+    let (id, inst, department, day, session, cap, res, br, bp, o1, o2, ret, start) = r;
+    let bad = |e: String| StoreError::corrupt("slot_pool", &id, e);
+    let times = PoolTimes {
+        opens_reserved_at: o1,
+        opens_public_at: o2,
+        returns_at: ret,
+        starts_at: start,
+    };
+    let pool = Pool::with_counters(
+        count(cap, &id)?,
+        count(res, &id)?,
+        count(br, &id)?,
+        count(bp, &id)?,
+        times,
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    Ok(PoolRow {
+        pool_id: PoolId::parse(&id).map_err(|e| bad(e.to_string()))?,
+        institution_id: InstitutionId::parse(&inst).map_err(|e| bad(e.to_string()))?,
+        department,
+        day,
+        session,
+        pool,
+    })
+}
+
+type BookingTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+);
+
+fn booking_from(r: BookingTuple) -> Result<BookingRow, StoreError> {
+    let (key, pool, resident, channel, tranche, by, at) = r;
+    let bad = |e: String| StoreError::corrupt("booking", &key, e);
+    Ok(BookingRow {
+        pool_id: PoolId::parse(&pool).map_err(|e| bad(e.to_string()))?,
+        resident_id: ResidentId::parse(&resident).map_err(|e| bad(e.to_string()))?,
+        channel: Channel::parse(&channel).map_err(|e| bad(e.to_string()))?,
+        tranche: Tranche::parse(&tranche).map_err(|e| bad(e.to_string()))?,
+        booked_by: by,
+        booked_at: at,
+        key: BookingKey::parse(&key).map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+/// Stores new pools (a pool id already stored is a conflict).
+pub async fn insert_pools(tx: &mut Tx, pools: &[PoolRow]) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO slot_pool ({POOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    );
+    for r in pools {
+        let p = &r.pool;
+        let t = p.times();
+        with_tx!(tx, c => sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(r.pool_id.as_str())
+            .bind(r.institution_id.as_str())
+            .bind(&r.department)
+            .bind(r.day)
+            .bind(&r.session)
+            .bind(i64::from(p.capacity()))
+            .bind(i64::from(p.reserved()))
+            .bind(i64::from(p.booked_reserved()))
+            .bind(i64::from(p.booked_public()))
+            .bind(t.opens_reserved_at)
+            .bind(t.opens_public_at)
+            .bind(t.returns_at)
+            .bind(t.starts_at)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(())
+}
+
+/// The `WHERE` that matches a list of ids bound as one parameter: an array on PostgreSQL,
+/// a JSON array on SQLite (which has no arrays).
+fn id_list(tx: &Tx, column: &str) -> String {
+    match tx {
+        Tx::Postgres(_) => format!("{column} = ANY($1)"),
+        Tx::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each($1))"),
+    }
+}
+
+fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
+    ids.iter().map(|i| i.as_ref().to_owned()).collect()
+}
+
+/// The pools `ids` names, locked until the transaction ends, in id order.
+pub async fn lock_pools(tx: &mut Tx, ids: &[PoolId]) -> Result<Vec<PoolRow>, StoreError> {
+    let lock = if matches!(tx, Tx::Postgres(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {POOL_COLUMNS} FROM slot_pool WHERE {} ORDER BY pool_id{lock}",
+        id_list(tx, "pool_id")
+    );
+    let ids = strings(ids);
+    let rows: Vec<PoolTuple> = match tx {
+        Tx::Postgres(c) => {
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(&ids)
+                .fetch_all(&mut **c)
+                .await?
+        }
+        Tx::Sqlite(c) => {
+            let json = serde_json::to_string(&ids)
+                .map_err(|e| StoreError::corrupt("slot_pool", "ids", e))?;
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(json)
+                .fetch_all(&mut **c)
+                .await?
+        }
+    };
+    rows.into_iter().map(pool_from).collect()
+}
+
+/// The bookings stored under any of `keys` (idempotent repeats).
+pub async fn bookings_by_key(
+    tx: &mut Tx,
+    keys: &[BookingKey],
+) -> Result<Vec<BookingRow>, StoreError> {
+    let sql = format!(
+        "SELECT {BOOKING_COLUMNS} FROM booking WHERE {}",
+        id_list(tx, "booking_key")
+    );
+    let keys = strings(keys);
+    let rows: Vec<BookingTuple> = match tx {
+        Tx::Postgres(c) => {
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(&keys)
+                .fetch_all(&mut **c)
+                .await?
+        }
+        Tx::Sqlite(c) => {
+            let json = serde_json::to_string(&keys)
+                .map_err(|e| StoreError::corrupt("booking", "keys", e))?;
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(json)
+                .fetch_all(&mut **c)
+                .await?
+        }
+    };
+    rows.into_iter().map(booking_from).collect()
+}
+
+/// Writes the counters of `pools` back.
+pub async fn set_counters(tx: &mut Tx, pools: &[(PoolId, Pool)]) -> Result<(), StoreError> {
+    match tx {
+        Tx::Postgres(c) => {
+            let ids = strings(&pools.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+            let r: Vec<i64> = pools
+                .iter()
+                .map(|(_, p)| i64::from(p.booked_reserved()))
+                .collect();
+            let b: Vec<i64> = pools
+                .iter()
+                .map(|(_, p)| i64::from(p.booked_public()))
+                .collect();
+            sqlx::query(
+                "UPDATE slot_pool SET booked_reserved = u.r, booked_public = u.b \
+                 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS u(id, r, b) WHERE pool_id = u.id",
+            )
+            .bind(&ids)
+            .bind(&r)
+            .bind(&b)
+            .execute(&mut **c)
+            .await?;
+        }
+        Tx::Sqlite(c) => {
+            for (id, p) in pools {
+                sqlx::query("UPDATE slot_pool SET booked_reserved = $2, booked_public = $3 WHERE pool_id = $1")
+                    .bind(id.as_str())
+                    .bind(i64::from(p.booked_reserved()))
+                    .bind(i64::from(p.booked_public()))
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores new bookings (a key already stored is a conflict: the service checks first).
+pub async fn insert_bookings(tx: &mut Tx, rows: &[BookingRow]) -> Result<(), StoreError> {
+    match tx {
+        Tx::Postgres(c) => {
+            let col = |f: &dyn Fn(&BookingRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+            let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.booked_at).collect();
+            sqlx::query(
+                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])",
+            )
+            .bind(col(&|r| r.key.as_str().to_owned()))
+            .bind(col(&|r| r.pool_id.as_str().to_owned()))
+            .bind(col(&|r| r.resident_id.as_str().to_owned()))
+            .bind(col(&|r| r.channel.as_str().to_owned()))
+            .bind(col(&|r| r.tranche.as_str().to_owned()))
+            .bind(col(&|r| r.booked_by.clone()))
+            .bind(&at)
+            .execute(&mut **c)
+            .await?;
+        }
+        Tx::Sqlite(c) => {
+            for r in rows {
+                sqlx::query(
+                    "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(r.key.as_str())
+                .bind(r.pool_id.as_str())
+                .bind(r.resident_id.as_str())
+                .bind(r.channel.as_str())
+                .bind(r.tranche.as_str())
+                .bind(&r.booked_by)
+                .bind(r.booked_at)
+                .execute(&mut **c)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every pool, by id (for the invariant checks and the pool view).
+pub async fn all_pools(store: &Store) -> Result<Vec<PoolRow>, StoreError> {
+    let sql = format!("SELECT {POOL_COLUMNS} FROM slot_pool ORDER BY pool_id");
+    let rows: Vec<PoolTuple> =
+        with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?);
+    rows.into_iter().map(pool_from).collect()
+}
+
+/// Every booking, by key.
+pub async fn all_bookings(store: &Store) -> Result<Vec<BookingRow>, StoreError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM booking ORDER BY booking_key");
+    let rows: Vec<BookingTuple> =
+        with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?);
+    rows.into_iter().map(booking_from).collect()
+}
