@@ -56,26 +56,14 @@ fn rows_in(dir: &std::path::Path) -> u64 {
 }
 
 async fn fresh(backend: &str, pg: Option<&str>, run: usize, tmp: &std::path::Path) -> Store {
-    match backend {
-        "sqlite" => Store::connect(&tmp.join(format!("bench{run}.db")).to_string_lossy())
-            .await
-            .expect("sqlite"),
-        _ => {
-            let admin = pg.expect("postgres URL");
-            let name = format!("yilian_bench_{}_{run}", std::process::id());
-            let pool = sqlx::PgPool::connect(admin).await.expect("connect");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .expect("create");
-            pool.close().await;
-            let url = format!(
-                "{}/{name}",
-                &admin[..admin.rfind('/').expect("URL ends in /DATABASE")]
-            );
-            Store::connect(&url).await.expect("postgres")
-        }
-    }
+    let url = match backend {
+        "sqlite" => tmp
+            .join(format!("bench{run}.db"))
+            .to_string_lossy()
+            .into_owned(),
+        _ => yilian_store::testing::pg_database_on(pg.expect("postgres URL")).await,
+    };
+    Store::connect(&url).await.expect("open the store")
 }
 
 #[tokio::main]

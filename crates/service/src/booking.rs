@@ -68,11 +68,15 @@ fn same_request(r: &BookRequest, b: &BookingRow) -> bool {
 }
 
 /// Books `requests` in one transaction at `now` (module docs); one result per request,
-/// in order. An error is the database's: nothing of the batch was stored.
+/// in order. The batch's `SlotsBooked` event goes to the stream `bookings/{writer}`: each
+/// booker writes its own stream, so two servers never race for a stream's next number
+/// (two concurrent batches of one writer would: one fails and is retried). An error is
+/// the database's: nothing of the batch was stored.
 pub async fn book_batch(
     store: &Store,
     requests: &[BookRequest],
     now: DateTime<Utc>,
+    writer: &str,
 ) -> Result<Vec<BookResult>, ServiceError> {
     let mut ids: Vec<PoolId> = requests.iter().map(|r| r.pool.clone()).collect();
     ids.sort();
@@ -129,29 +133,31 @@ pub async fn book_batch(
         tx.rollback().await?;
         return Ok(results);
     }
-    let mut by_pool: BTreeMap<&PoolId, Vec<serde_json::Value>> = BTreeMap::new();
-    for b in &new_rows {
-        by_pool.entry(&b.pool_id).or_default().push(serde_json::json!({
-            "key": b.key, "resident_id": b.resident_id, "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
-        }));
-    }
-    let changed: Vec<(PoolId, Pool)> = by_pool
-        .keys()
-        .map(|id| ((*id).clone(), pools[*id]))
+    let changed: Vec<(PoolId, Pool)> = pools
+        .iter()
+        .filter(|(id, _)| new_rows.iter().any(|b| &b.pool_id == *id))
+        .map(|(id, p)| (id.clone(), *p))
         .collect();
     capacity::set_counters(&mut tx, &changed).await?;
     capacity::insert_bookings(&mut tx, &new_rows).await?;
-    for (pool, bookings) in by_pool {
-        let e = NewEvent {
-            stream: format!("pool/{pool}"),
-            kind: "SlotsBooked",
-            version: 1,
-            payload: serde_json::json!({ "bookings": bookings }),
-            actor: "booker".to_owned(),
-            at: now,
-        };
-        append(&mut tx, &e).await?;
-    }
+    let bookings: Vec<serde_json::Value> = new_rows
+        .iter()
+        .map(|b| {
+            serde_json::json!({
+                "key": b.key, "pool_id": b.pool_id, "resident_id": b.resident_id,
+                "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
+            })
+        })
+        .collect();
+    let e = NewEvent {
+        stream: format!("bookings/{writer}"),
+        kind: "SlotsBooked",
+        version: 1,
+        payload: serde_json::json!({ "bookings": bookings }),
+        actor: "booker".to_owned(),
+        at: now,
+    };
+    append(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(results)
 }
@@ -169,6 +175,8 @@ impl Booker {
     /// Starts the committing task on the current runtime.
     pub fn spawn(store: Store) -> Booker {
         let (queue, mut rx) = mpsc::channel::<Waiting>(QUEUE_MAX);
+        // this booker's event stream, unique across servers and restarts
+        let writer = crate::auth::random_hex().reveal()[..16].to_owned();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -179,7 +187,7 @@ impl Booker {
                     }
                 }
                 let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                match book_batch(&store, &requests, Utc::now()).await {
+                match book_batch(&store, &requests, Utc::now(), &writer).await {
                     Ok(results) => {
                         for (reply, result) in replies.into_iter().zip(results) {
                             // a caller that went away simply does not hear the answer

@@ -189,9 +189,9 @@ dbtest!(
         let publics: Vec<_> = (0..26)
             .map(|k| req(&format!("p{k}"), Channel::Public))
             .collect();
-        let results = book_batch(&store, &publics, now).await.unwrap();
+        let results = book_batch(&store, &publics, now, "t").await.unwrap();
         assert!(results.iter().all(Result::is_ok));
-        let more = book_batch(&store, &[req("p26", Channel::Public)], now)
+        let more = book_batch(&store, &[req("p26", Channel::Public)], now, "t")
             .await
             .unwrap();
         assert_eq!(
@@ -204,12 +204,13 @@ dbtest!(
             &store,
             &[req("r1", Channel::Referral), req("r1", Channel::Referral)],
             now,
+            "t",
         )
         .await
         .unwrap();
         assert_eq!(twice[0], twice[1]);
         assert_eq!(twice[0].as_ref().unwrap().tranche, Tranche::Reserved);
-        let reused = book_batch(&store, &[req("r1", Channel::Public)], now)
+        let reused = book_batch(&store, &[req("r1", Channel::Public)], now, "t")
             .await
             .unwrap();
         assert_eq!(
@@ -220,7 +221,7 @@ dbtest!(
         let mut ghost = req("g", Channel::Public);
         ghost.pool = PoolId::parse("nope").unwrap();
         let late = now + Duration::days(3);
-        let r = book_batch(&store, &[ghost, req("late", Channel::Referral)], late)
+        let r = book_batch(&store, &[ghost, req("late", Channel::Referral)], late, "t")
             .await
             .unwrap();
         assert_eq!(

@@ -207,9 +207,13 @@ pub async fn bookings_by_key(
     );
     let keys = strings(keys);
     let rows: Vec<BookingTuple> = match tx {
+        // not a cached statement: a plan cached while the table was small (a seq scan)
+        // would stay in the connection's cache as the table grows; planning each time
+        // keeps the primary-key lookup
         Tx::Postgres(c) => {
             sqlx::query_as(AssertSqlSafe(sql))
                 .bind(&keys)
+                .persistent(false)
                 .fetch_all(&mut **c)
                 .await?
         }
@@ -225,19 +229,19 @@ pub async fn bookings_by_key(
     rows.into_iter().map(booking_from).collect()
 }
 
-/// Writes the counters of `pools` back.
+/// Writes the counters of `pools` back, in one statement.
 pub async fn set_counters(tx: &mut Tx, pools: &[(PoolId, Pool)]) -> Result<(), StoreError> {
+    let ids: Vec<String> = pools.iter().map(|(id, _)| id.as_str().to_owned()).collect();
+    let r: Vec<i64> = pools
+        .iter()
+        .map(|(_, p)| i64::from(p.booked_reserved()))
+        .collect();
+    let b: Vec<i64> = pools
+        .iter()
+        .map(|(_, p)| i64::from(p.booked_public()))
+        .collect();
     match tx {
         Tx::Postgres(c) => {
-            let ids = strings(&pools.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
-            let r: Vec<i64> = pools
-                .iter()
-                .map(|(_, p)| i64::from(p.booked_reserved()))
-                .collect();
-            let b: Vec<i64> = pools
-                .iter()
-                .map(|(_, p)| i64::from(p.booked_public()))
-                .collect();
             sqlx::query(
                 "UPDATE slot_pool SET booked_reserved = u.r, booked_public = u.b \
                  FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS u(id, r, b) WHERE pool_id = u.id",
@@ -249,55 +253,82 @@ pub async fn set_counters(tx: &mut Tx, pools: &[(PoolId, Pool)]) -> Result<(), S
             .await?;
         }
         Tx::Sqlite(c) => {
-            for (id, p) in pools {
-                sqlx::query("UPDATE slot_pool SET booked_reserved = $2, booked_public = $3 WHERE pool_id = $1")
-                    .bind(id.as_str())
-                    .bind(i64::from(p.booked_reserved()))
-                    .bind(i64::from(p.booked_public()))
-                    .execute(&mut **c)
-                    .await?;
-            }
+            // SQLite has no arrays: the columns go as JSON arrays, zipped by position
+            sqlx::query(
+                "UPDATE slot_pool SET booked_reserved = u.r, booked_public = u.b \
+                 FROM (SELECT i.value AS id, r.value AS r, b.value AS b FROM json_each($1) i \
+                       JOIN json_each($2) r ON r.key = i.key JOIN json_each($3) b ON b.key = i.key) AS u \
+                 WHERE pool_id = u.id",
+            )
+            .bind(json(&ids)?)
+            .bind(json(&r)?)
+            .bind(json(&b)?)
+            .execute(&mut **c)
+            .await?;
         }
     }
     Ok(())
 }
 
-/// Stores new bookings (a key already stored is a conflict: the service checks first).
+/// A column as a JSON array, SQLite's stand-in for an array parameter.
+fn json<T: serde::Serialize>(v: &[T]) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::corrupt("booking", "batch", e))
+}
+
+/// Stores new bookings in one statement (a key already stored is a conflict: the service
+/// checks first).
 pub async fn insert_bookings(tx: &mut Tx, rows: &[BookingRow]) -> Result<(), StoreError> {
+    let col = |f: &dyn Fn(&BookingRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let keys = col(&|r| r.key.as_str().to_owned());
+    let pools = col(&|r| r.pool_id.as_str().to_owned());
+    let residents = col(&|r| r.resident_id.as_str().to_owned());
+    let channels = col(&|r| r.channel.as_str().to_owned());
+    let tranches = col(&|r| r.tranche.as_str().to_owned());
+    let by = col(&|r| r.booked_by.clone());
+    let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.booked_at).collect();
     match tx {
         Tx::Postgres(c) => {
-            let col = |f: &dyn Fn(&BookingRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
-            let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.booked_at).collect();
             sqlx::query(
                 "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])",
             )
-            .bind(col(&|r| r.key.as_str().to_owned()))
-            .bind(col(&|r| r.pool_id.as_str().to_owned()))
-            .bind(col(&|r| r.resident_id.as_str().to_owned()))
-            .bind(col(&|r| r.channel.as_str().to_owned()))
-            .bind(col(&|r| r.tranche.as_str().to_owned()))
-            .bind(col(&|r| r.booked_by.clone()))
+            .bind(&keys)
+            .bind(&pools)
+            .bind(&residents)
+            .bind(&channels)
+            .bind(&tranches)
+            .bind(&by)
             .bind(&at)
             .execute(&mut **c)
             .await?;
         }
         Tx::Sqlite(c) => {
-            for r in rows {
-                sqlx::query(
-                    "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(r.key.as_str())
-                .bind(r.pool_id.as_str())
-                .bind(r.resident_id.as_str())
-                .bind(r.channel.as_str())
-                .bind(r.tranche.as_str())
-                .bind(&r.booked_by)
-                .bind(r.booked_at)
-                .execute(&mut **c)
-                .await?;
-            }
+            // one JSON array of rows; timestamps written as sqlx writes them on SQLite
+            let at: Vec<String> = at
+                .iter()
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                .collect();
+            let table: Vec<[&String; 7]> = (0..keys.len())
+                .map(|k| {
+                    [
+                        &keys[k],
+                        &pools[k],
+                        &residents[k],
+                        &channels[k],
+                        &tranches[k],
+                        &by[k],
+                        &at[k],
+                    ]
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
+                 FROM json_each($1)",
+            )
+            .bind(json(&table)?)
+            .execute(&mut **c)
+            .await?;
         }
     }
     Ok(())

@@ -97,7 +97,10 @@ impl Store {
                 .filename(path)
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // FULL: every commit reaches the disk before it is acknowledged, so a
+                // confirmed booking survives a power cut too; bulk imports are one
+                // transaction, so they pay one sync, not one per row
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS));
             let pool = SqlitePoolOptions::new()

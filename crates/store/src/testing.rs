@@ -27,15 +27,20 @@ pub fn pg_admin_url() -> String {
 
 /// A fresh PostgreSQL database on the test cluster; returns its URL.
 pub async fn pg_database() -> String {
+    pg_database_on(&pg_admin_url()).await
+}
+
+/// A fresh PostgreSQL database on the cluster `admin` (a URL ending in `/DATABASE`)
+/// names; returns its URL. Tests and benchmarks each get a database of their own.
+pub async fn pg_database_on(admin: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let admin = pg_admin_url();
     let name = format!(
         "yilian_t{}_{}_{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed),
         nanos()
     );
-    let pool = sqlx::PgPool::connect(&admin)
+    let pool = sqlx::PgPool::connect(admin)
         .await
         .expect("connect to the test cluster");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -45,7 +50,7 @@ pub async fn pg_database() -> String {
     pool.close().await;
     match admin.rfind('/') {
         Some(k) => format!("{}/{name}", &admin[..k]),
-        None => panic!("YILIAN_TEST_PG_URL must end in /DATABASE"),
+        None => panic!("the PostgreSQL URL must end in /DATABASE"),
     }
 }
 
