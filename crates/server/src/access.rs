@@ -82,6 +82,8 @@ impl Purpose {
 pub(crate) struct Permit {
     /// Identifiers must be shown masked.
     pub(crate) masked: bool,
+    /// The grant that allowed it.
+    pub(crate) grant: Grant,
 }
 
 /// The actor's name in the audit trail: the user, so an auditor finds everything one
@@ -127,9 +129,15 @@ fn entry(actor: String, source: String, action: &str, outcome: Outcome) -> NewAu
     }
 }
 
-/// Is this worth an audit entry when allowed (module docs)?
+/// Is this worth an audit entry when allowed (module docs)? A booking is recorded once,
+/// in the event log's `SlotsBooked` (who booked whom into which pool), committed with the
+/// booking itself: a second, separately committed record per booking would bind a
+/// release storm to one audit commit per booking. Refused bookings are in the trail.
 fn audited_when_allowed(kind: ActionKind) -> bool {
-    !matches!(kind, ActionKind::ReadRegistry | ActionKind::ReadAggregates)
+    !matches!(
+        kind,
+        ActionKind::ReadRegistry | ActionKind::ReadAggregates | ActionKind::BookSlot
+    )
 }
 
 fn person_of(resource: &Resource) -> Option<ResidentId> {
@@ -235,9 +243,12 @@ pub(crate) async fn authorize(
     }
     match decision {
         Decision::Allow {
-            masked_identifiers, ..
+            masked_identifiers,
+            grant,
+            ..
         } => Ok(Permit {
             masked: masked_identifiers,
+            grant,
         }),
         Decision::Deny { reason } => Err(ApiError::Forbidden(reason)),
     }

@@ -43,6 +43,7 @@ use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use yilian_domain::policy::Profile;
+use yilian_service::booking::Booker;
 use yilian_service::identity::Keyring;
 use yilian_store::Store;
 
@@ -59,12 +60,16 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Mark cookies `Secure` (the console is served over HTTPS, directly or by a proxy).
     pub secure_cookies: bool,
+    /// The group commit every booking goes through.
+    pub booker: Booker,
 }
 
 impl AppState {
     /// State for `store`, holding the city to `profile`, opening identifiers with `keyring`.
+    /// Starts the booking task, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, profile: Profile, keyring: Keyring) -> AppState {
         AppState {
+            booker: Booker::spawn(store.clone()),
             store,
             profile: Arc::new(profile),
             keyring: Arc::new(keyring),

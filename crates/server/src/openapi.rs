@@ -4,7 +4,7 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, events, persons, registry, residents, tokens, users,
+    self, audit, audit_trail, bookings, events, persons, registry, residents, tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -41,6 +41,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         persons::put_identity,
         persons::lookup,
         persons::export_residents,
+        bookings::book,
         audit_trail::search_trail,
         users::list_users,
         users::add_user,
@@ -56,6 +57,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "audit", description = "The registry checked against a policy profile"),
         (name = "events", description = "The event log as a feed"),
         (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
+        (name = "referral", description = "Booking reserved and public slots (rules `QUOTA-*`, `REF-*`)"),
         (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),
     )

@@ -28,6 +28,7 @@
 //! | export persons (export) | — | — | within, *shown* | — | within, *shown* | — | — | — |
 //! | read audit trail (audit trail) | — | — | — | — | — | — | within | — |
 //! | manage users (users) | within | — | — | — | — | — | — | — |
+//! | book slot (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | break-glass read person (person) | — | — | own consortium, flagged | own consortium, flagged | own consortium, flagged | — | — | — |
 //!
 //! *Within* means the resource lies inside the grant's scope:
@@ -318,6 +319,9 @@ pub enum Action {
     ReadAuditTrail,
     /// Create, change, disable user accounts and their grants.
     ManageUsers,
+    /// Book an outpatient slot for a person (号源预约): a referral when the grant is on a
+    /// family-doctor team or a primary institution (QUOTA-1), else a public booking.
+    BookSlot,
     /// Read a person's record without a care relation, in an emergency (破窗访问).
     BreakGlassReadPerson {
         /// Why, as typed by the user; goes to the audit trail.
@@ -347,6 +351,8 @@ crate::registry::code_enum!(
         ReadAuditTrail = "read_audit_trail" / "查看审计日志",
         /// [`Action::ManageUsers`]
         ManageUsers = "manage_users" / "管理用户",
+        /// [`Action::BookSlot`]
+        BookSlot = "book_slot" / "预约号源",
         /// [`Action::BreakGlassReadPerson`]
         BreakGlassReadPerson = "break_glass_read_person" / "紧急查看个人档案",
     }
@@ -365,6 +371,7 @@ impl Action {
             Action::ExportPersons => ActionKind::ExportPersons,
             Action::ReadAuditTrail => ActionKind::ReadAuditTrail,
             Action::ManageUsers => ActionKind::ManageUsers,
+            Action::BookSlot => ActionKind::BookSlot,
             Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
         }
     }
@@ -646,6 +653,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ChangePerson
             | A::ExportPersons
             | A::ReadAuditTrail
+            | A::BookSlot
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::ConsortiumManager => match action {
@@ -655,10 +663,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
+            | A::BookSlot
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::ReferralDesk => match action {
-            A::ReadPerson | A::ExportPersons => SHOWN,
+            A::ReadPerson | A::ExportPersons | A::BookSlot => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -669,7 +678,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers => NEVER,
         },
         Role::Doctor => match action {
-            A::ReadPerson | A::ChangePerson => SHOWN,
+            A::ReadPerson | A::ChangePerson | A::BookSlot => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -680,7 +689,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers => NEVER,
         },
         Role::FamilyDoctor => match action {
-            A::ReadPerson | A::ChangePerson | A::ExportPersons => SHOWN,
+            A::ReadPerson | A::ChangePerson | A::ExportPersons | A::BookSlot => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -699,6 +708,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
+            | A::BookSlot
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::Auditor => match action {
@@ -711,6 +721,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportRegistry
             | A::ExportPersons
             | A::ManageUsers
+            | A::BookSlot
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::Resident => match action {
@@ -723,6 +734,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
+            | A::BookSlot
             | A::BreakGlassReadPerson => NEVER,
         },
     }
@@ -735,7 +747,10 @@ fn applies(action: &Action, resource: &Resource) -> bool {
             matches!(resource, Resource::Registry | Resource::Consortium { .. })
         }
         Action::ChangeConsortium => matches!(resource, Resource::Consortium { .. }),
-        Action::ReadPerson | Action::ChangePerson | Action::BreakGlassReadPerson { .. } => {
+        Action::ReadPerson
+        | Action::ChangePerson
+        | Action::BookSlot
+        | Action::BreakGlassReadPerson { .. } => {
             matches!(resource, Resource::Person { .. })
         }
         // Registry tables have no rows for a single person.

@@ -661,6 +661,7 @@ fn all_actions() -> Vec<Action> {
         Action::ExportPersons,
         Action::ReadAuditTrail,
         Action::ManageUsers,
+        Action::BookSlot,
         break_glass(),
     ];
     for a in &actions {
@@ -674,6 +675,7 @@ fn all_actions() -> Vec<Action> {
             | Action::ExportPersons
             | Action::ReadAuditTrail
             | Action::ManageUsers
+            | Action::BookSlot
             | Action::BreakGlassReadPerson { .. } => {}
         }
     }
@@ -786,6 +788,7 @@ commission_admin@city           export_registry          .   | .  .  | .  .  .  
 commission_admin@city           export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 commission_admin@city           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@city           manage_users             .   | .  .  | .  .  .  | .   | M   | .    .  .  .  .  .  .  .  .  .  .
+commission_admin@city           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@city           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -796,6 +799,7 @@ commission_admin@grid           export_registry          .   | .  .  | .  .  .  
 commission_admin@grid           export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 commission_admin@grid           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           manage_users             .   | .  .  | .  .  .  | .   | -   | .    .  .  .  .  .  .  .  .  .  .
+commission_admin@grid           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -806,6 +810,7 @@ consortium_manager@consortium   export_registry          .   | .  .  | .  .  .  
 consortium_manager@consortium   export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 consortium_manager@consortium   read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+consortium_manager@consortium   book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -816,6 +821,7 @@ referral_desk@institution       export_registry          .   | .  .  | .  .  .  
 referral_desk@institution       export_persons           .   | .  .  | .  .  .  | .   | .   | -    -  -  -  -  U  -  -  -  -  -
 referral_desk@institution       read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+referral_desk@institution       book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -826,6 +832,7 @@ doctor@institution              export_registry          .   | .  .  | .  .  .  
 doctor@institution              export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 doctor@institution              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+doctor@institution              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -836,6 +843,7 @@ family_doctor@team              export_registry          .   | .  .  | .  .  .  
 family_doctor@team              export_persons           .   | .  .  | .  .  .  | .   | .   | -    -  -  -  -  -  -  U  -  -  -
 family_doctor@team              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+family_doctor@team              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -846,6 +854,7 @@ shared_centre_staff@institution export_registry          .   | .  .  | .  .  .  
 shared_centre_staff@institution export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 shared_centre_staff@institution read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+shared_centre_staff@institution book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -856,6 +865,7 @@ auditor@city                    export_registry          .   | .  .  | .  .  .  
 auditor@city                    export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 auditor@city                    read_audit_trail         .   | .  .  | .  .  .  | M   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+auditor@city                    book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -866,6 +876,7 @@ resident@person                 export_registry          .   | .  .  | .  .  .  
 resident@person                 export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x
 resident@person                 read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
+resident@person                 book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 ";
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod audit_trail;
+pub(crate) mod bookings;
 pub(crate) mod events;
 pub(crate) mod persons;
 pub(crate) mod registry;
@@ -108,6 +109,7 @@ pub static API_ROUTES: &[Route] = &[
     route!(Put "/api/v1/residents/{id}/identity", may(A::ChangePerson) => persons::put_identity),
     route!(Post "/api/v1/residents/lookup", may(A::ReadPerson) => persons::lookup),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
+    route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),
     route!(Get "/api/v1/users", may(A::ManageUsers) => users::list_users),
     route!(Post "/api/v1/users", may(A::ManageUsers) => users::add_user),

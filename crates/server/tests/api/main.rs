@@ -6,6 +6,7 @@
 
 mod access;
 mod audit;
+mod bookings;
 mod console;
 mod consortia;
 mod docs;

@@ -1,0 +1,142 @@
+//! `POST /bookings`: the channel follows the caller's grant (QUOTA-1), a repeated key
+//! answers the same booking, a full pool is refused, and only persons in the caller's care
+//! can be booked (the public tranche's QUOTA-1 refusal is tested in the service layer).
+
+use crate::helpers::{App, spawn_app};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use yilian_domain::capacity::{Pool, PoolTimes};
+use yilian_domain::ids::PoolId;
+use yilian_domain::registry::MemberRole;
+use yilian_store::capacity::PoolRow;
+
+/// Opens pool `id` of 3 slots (1 reserved) at the first group's lead, release under way.
+async fn open_pool(app: &App, id: &str) -> String {
+    let lead = app.groups()[0].lead.clone();
+    let now = Utc::now();
+    let times = PoolTimes {
+        opens_reserved_at: now - Duration::days(14),
+        opens_public_at: now - Duration::hours(1),
+        returns_at: now + Duration::days(1),
+        starts_at: now + Duration::days(2),
+    };
+    let row = PoolRow {
+        pool_id: PoolId::parse(id).unwrap(),
+        institution_id: lead,
+        department: "cardiology".into(),
+        day: (now + Duration::days(2)).date_naive(),
+        session: "am".into(),
+        pool: Pool::new(3, 1, times).unwrap(),
+    };
+    yilian_service::booking::open_pools(&app.store, &[row], &app.profile, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    id.to_owned()
+}
+
+async fn book(
+    app: &App,
+    token: &str,
+    key: &str,
+    pool: &str,
+    resident: &str,
+) -> (StatusCode, Value) {
+    let body = json!({"key": key, "pool_id": pool, "resident_id": resident});
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/bookings")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let r = app.send_raw(req).await;
+    (r.status, r.json())
+}
+
+yilian_store::dbtest!(
+    family_doctor_books_referrals_into_the_reserved_tranche,
+    |store| {
+        let app = spawn_app(store).await;
+        let pool = open_pool(&app, "POOL1").await;
+        let reg = app.registry();
+        let group = app.groups()[0];
+        let members: Vec<_> = reg
+            .members_of(&group.id, None)
+            .filter(|m| m.role == MemberRole::Member)
+            .map(|m| m.institution_id.clone())
+            .collect();
+        let signed_with = |t: &yilian_domain::ids::TeamId| -> Vec<String> {
+            app.city
+                .residents
+                .iter()
+                .filter(|r| r.team_id.as_ref() == Some(t))
+                .map(|r| r.id.to_string())
+                .collect()
+        };
+        // the member team with the most signed residents
+        let team = reg
+            .teams
+            .iter()
+            .filter(|t| members.contains(&t.institution_id))
+            .max_by_key(|t| signed_with(&t.id).len())
+            .unwrap();
+        let signed = signed_with(&team.id);
+        assert!(
+            signed.len() >= 4,
+            "the test city signs enough residents with one team"
+        );
+        let fd = app
+            .user_token("fdb", &format!("family_doctor@team:{}", team.id))
+            .await;
+        let doctor = app
+            .user_token(
+                "docb",
+                &format!("doctor@institution:{}", team.institution_id),
+            )
+            .await;
+
+        // the family doctor's booking is a referral into the reserved tranche
+        let (s, b) = book(&app, &fd, "k1", &pool, &signed[0]).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(
+            (b["channel"].as_str(), b["tranche"].as_str()),
+            (Some("referral"), Some("reserved"))
+        );
+        // the same key again: the same booking, not a second one
+        let (s, again) = book(&app, &fd, "k1", &pool, &signed[0]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(again, b);
+        // the same key for someone else: refused
+        let (s, _) = book(&app, &fd, "k1", &pool, &signed[1]).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // the community centre's doctor is primary care too: referral, into the public
+        // tranche once the reserved one is used
+        let (s, b) = book(&app, &doctor, "k2", &pool, &signed[1]).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(
+            (b["channel"].as_str(), b["tranche"].as_str()),
+            (Some("referral"), Some("public"))
+        );
+        let (s, _) = book(&app, &fd, "k3", &pool, &signed[2]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        // three of three: full
+        let (s, e) = book(&app, &fd, "k4", &pool, &signed[3]).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(
+            e["error"]["message_en"].as_str().unwrap().contains("full"),
+            "{e}"
+        );
+        // a resident of another team: 403
+        let other = app
+            .city
+            .residents
+            .iter()
+            .find(|r| r.team_id.is_some() && r.team_id.as_ref() != Some(&team.id))
+            .unwrap();
+        let (s, _) = book(&app, &fd, "k5", &pool, other.id.as_str()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+);
