@@ -8,20 +8,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{http, yilian};
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The CLI on `db`, with its key file beside it.
-fn yilian(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yilian"))
-        .arg("--db")
-        .arg(db)
-        .arg("--key-file")
-        .arg(db.with_extension("key"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 type Expected = BTreeSet<(String, String, String, String)>;
@@ -359,26 +350,6 @@ fn init_creates_the_first_administrator_once() {
     assert!(!list.contains(password), "the password is never listed");
 }
 
-/// One HTTP/1.1 exchange with a local server; returns the status and the body.
-fn http(port: u16, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    let status = reply[9..12].parse().unwrap();
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
-}
-
 #[test]
 fn identifiers_reach_neither_the_database_file_nor_the_logs() {
     let tmp = tempfile::tempdir().unwrap();
@@ -431,11 +402,7 @@ fn identifiers_reach_neither_the_database_file_nor_the_logs() {
     let signed = city.residents.iter().find(|r| r.team_id.is_some()).unwrap();
     let ident = idents.iter().find(|i| i.resident == signed.id).unwrap();
     let team = signed.team_id.as_ref().unwrap();
-    let mut add = Command::new(env!("CARGO_BIN_EXE_yilian"));
-    add.args(["--db"])
-        .arg(&db)
-        .arg("--key-file")
-        .arg(db.with_extension("key"));
+    let mut add = common::Db::sqlite(&db).command();
     let grant = format!("family_doctor@team:{team}");
     add.args(["user", "add", "fd", "--name", "家庭医生", "--grant", &grant]);
     assert!(add.output().unwrap().status.success());
@@ -448,51 +415,33 @@ fn identifiers_reach_neither_the_database_file_nor_the_logs() {
         .to_owned();
     assert!(token.starts_with("yl_"), "{token}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::fs::File::create(tmp.path().join("server.log")).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_yilian"))
-        .arg("--db")
-        .arg(&db)
-        .arg("--key-file")
-        .arg(db.with_extension("key"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("YILIAN_LOG", "trace")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 60, "the server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let log = tmp.path().join("server.log");
+    let server = common::Server::start(&common::Db::sqlite(&db), &log, &[("YILIAN_LOG", "trace")]);
+    let port = server.port;
     let (status, body) = http(
         port,
         "GET",
         &format!("/api/v1/residents/{}", signed.id),
         &token,
         "",
-    );
+    )
+    .unwrap();
     let by_card = http(
         port,
         "POST",
         "/api/v1/residents/lookup",
         &token,
         &format!("{{\"id_card\": \"{}\"}}", ident.id_card.reveal()),
-    );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    )
+    .unwrap();
+    server.stop();
     assert_eq!(status, 200, "{body}");
     assert!(
         body.contains(ident.id_card.reveal()),
         "her own resident, in clear: {body}"
     );
     assert_eq!(by_card.0, 200, "{}", by_card.1);
-    let logged = std::fs::read_to_string(tmp.path().join("server.log")).unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.len() > 1000, "trace logging was on");
     assert!(
         !logged.contains(ident.id_card.reveal()),
