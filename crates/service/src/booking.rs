@@ -27,6 +27,9 @@ use yilian_store::event::{NewEvent, append};
 /// Most requests one transaction carries: enough that a storm's commit is amortised over
 /// hundreds of bookings, few enough that one batch holds its locks for milliseconds.
 pub const BATCH_MAX: usize = 512;
+/// Times the committing task yields to let the next requests arrive before it begins a
+/// batch (see [`Booker::spawn`]).
+const GATHER_YIELDS: usize = 4;
 /// Requests waiting for the group commit before callers are pushed back.
 const QUEUE_MAX: usize = 16_384;
 
@@ -180,11 +183,21 @@ impl Booker {
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
-                while batch.len() < BATCH_MAX {
-                    match rx.try_recv() {
-                        Ok(w) => batch.push(w),
-                        Err(_) => break,
+                // the callers answered by the last batch are sending their next requests
+                // now: yielding a few times lets them arrive and join this batch, which
+                // roughly doubles its size under a storm and costs a few microseconds
+                // when there is no storm
+                for _ in 0..GATHER_YIELDS {
+                    while batch.len() < BATCH_MAX {
+                        match rx.try_recv() {
+                            Ok(w) => batch.push(w),
+                            Err(_) => break,
+                        }
                     }
+                    if batch.len() >= BATCH_MAX {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
                 }
                 let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
                 match book_batch(&store, &requests, Utc::now(), &writer).await {
