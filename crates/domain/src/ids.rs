@@ -108,6 +108,10 @@ id_type!(
     PoolId
 );
 id_type!(
+    /// 转诊单: a referral's id.
+    ReferralId
+);
+id_type!(
     /// A booking's idempotency key, chosen by the client: the same key sent twice books
     /// once (STYLE 8).
     BookingKey

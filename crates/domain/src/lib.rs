@@ -13,4 +13,5 @@ pub mod access;
 pub mod capacity;
 pub mod ids;
 pub mod policy;
+pub mod referral;
 pub mod registry;
