@@ -17,7 +17,7 @@
 
 use chrono::{Duration, Utc};
 use std::time::{Duration as StdDuration, Instant};
-use yilian_domain::capacity::{Channel, Pool, PoolTimes};
+use yilian_domain::capacity::{Channel, Pool};
 use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
 use yilian_domain::policy::Profile;
 use yilian_service::booking::{BookRequest, Booker, open_pools};
@@ -68,12 +68,7 @@ async fn prepare(store: &Store) -> Vec<PoolId> {
         .await
         .expect("city");
     let now = Utc::now();
-    let times = PoolTimes {
-        opens_reserved_at: now - Duration::days(14),
-        opens_public_at: now - Duration::hours(1),
-        returns_at: now + Duration::days(1),
-        starts_at: now + Duration::days(2),
-    };
+    let times = yilian_synth::release_under_way(now);
     let lead = city.registry.consortia[0].lead.clone();
     let rows: Vec<PoolRow> = (0..HOT_POOLS)
         .map(|k| PoolRow {

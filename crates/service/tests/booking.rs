@@ -7,7 +7,7 @@
 
 use chrono::{Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};
-use yilian_domain::capacity::{BookingError, Channel, Pool, PoolTimes, Tranche};
+use yilian_domain::capacity::{BookingError, Channel, Pool, Tranche};
 use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
 use yilian_domain::policy::Profile;
 use yilian_service::booking::{
@@ -37,12 +37,7 @@ async fn city_with_pools(store: &Store) -> Vec<PoolId> {
         .unwrap();
     let lead = city.registry.consortia[0].lead.clone();
     let now = Utc::now();
-    let times = PoolTimes {
-        opens_reserved_at: now - Duration::days(14),
-        opens_public_at: now - Duration::hours(1),
-        returns_at: now + Duration::days(1),
-        starts_at: now + Duration::days(2),
-    };
+    let times = yilian_synth::release_under_way(now);
     let rows: Vec<PoolRow> = (0..POOLS)
         .map(|k| PoolRow {
             pool_id: PoolId::parse(&format!("P{k:03}")).unwrap(),

@@ -48,9 +48,11 @@ mod names;
 mod people;
 mod plane;
 mod population;
+mod release;
 mod uscc;
 
 pub use identities::{SynthIdentity, identities};
+pub use release::release_under_way;
 
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,7 @@ use common::{Db, Server, http};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use yilian_domain::capacity::{Channel, Pool, PoolTimes, Tranche};
+use yilian_domain::capacity::{Channel, Pool, Tranche};
 use yilian_domain::ids::PoolId;
 use yilian_domain::policy::Profile;
 use yilian_domain::registry::MemberRole;
@@ -105,12 +105,7 @@ fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db) {
     let pool_ids: Vec<String> = runtime.block_on(async {
         let store = Store::connect(&db.url).await.unwrap();
         let now = Utc::now();
-        let times = PoolTimes {
-            opens_reserved_at: now - Duration::days(14),
-            opens_public_at: now - Duration::hours(1),
-            returns_at: now + Duration::days(1),
-            starts_at: now + Duration::days(2),
-        };
+        let times = yilian_synth::release_under_way(now);
         let rows: Vec<PoolRow> = (0..POOLS)
             .map(|k| PoolRow {
                 pool_id: PoolId::parse(&format!("P{k:02}")).unwrap(),

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use yilian_domain::capacity::{Pool, PoolTimes};
+use yilian_domain::capacity::Pool;
 use yilian_domain::ids::PoolId;
 use yilian_domain::registry::MemberRole;
 use yilian_store::capacity::PoolRow;
@@ -16,12 +16,7 @@ use yilian_store::capacity::PoolRow;
 async fn open_pool(app: &App, id: &str) -> String {
     let lead = app.groups()[0].lead.clone();
     let now = Utc::now();
-    let times = PoolTimes {
-        opens_reserved_at: now - Duration::days(14),
-        opens_public_at: now - Duration::hours(1),
-        returns_at: now + Duration::days(1),
-        starts_at: now + Duration::days(2),
-    };
+    let times = yilian_synth::release_under_way(now);
     let row = PoolRow {
         pool_id: PoolId::parse(id).unwrap(),
         institution_id: lead,
