@@ -4,7 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, persons, registry, residents, tokens, users,
+    self, audit, audit_trail, bookings, events, persons, referrals, registry, residents, tokens,
+    users,
 };
 use axum::Router;
 use axum::http::header;
@@ -42,6 +43,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         persons::lookup,
         persons::export_residents,
         bookings::book,
+        referrals::list_referrals,
+        referrals::open_referral,
+        referrals::get_referral,
+        referrals::act,
         audit_trail::search_trail,
         users::list_users,
         users::add_user,
@@ -57,7 +62,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "audit", description = "The registry checked against a policy profile"),
         (name = "events", description = "The event log as a feed"),
         (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
-        (name = "referral", description = "Booking reserved and public slots (rules `QUOTA-*`, `REF-*`)"),
+        (name = "referral", description = "Two-way referral and booking reserved and public slots (rules `REF-*`, `QUOTA-*`)"),
         (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),
     )

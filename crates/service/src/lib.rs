@@ -14,6 +14,7 @@ pub mod export;
 pub mod identity;
 pub mod import;
 pub mod locate;
+pub mod referral;
 
 pub use error::ServiceError;
 

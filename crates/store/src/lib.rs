@@ -12,6 +12,7 @@ pub mod capacity;
 pub mod error;
 pub mod event;
 pub mod identity;
+pub mod referral;
 pub mod registry;
 pub mod session;
 mod sql;

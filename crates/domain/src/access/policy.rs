@@ -29,6 +29,7 @@
 //! | read audit trail (audit trail) | — | — | — | — | — | — | within | — |
 //! | manage users (users) | within | — | — | — | — | — | — | — |
 //! | book slot (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
+//! | refer (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | break-glass read person (person) | — | — | own consortium, flagged | own consortium, flagged | own consortium, flagged | — | — | — |
 //!
 //! *Within* means the resource lies inside the grant's scope:
@@ -322,6 +323,9 @@ pub enum Action {
     /// Book an outpatient slot for a person (号源预约): a referral when the grant is on a
     /// family-doctor team or a primary institution (QUOTA-1), else a public booking.
     BookSlot,
+    /// Open or move a referral of a person (转诊: request, accept, schedule, complete …);
+    /// the referral's own state machine then says which party may make which move.
+    Refer,
     /// Read a person's record without a care relation, in an emergency (破窗访问).
     BreakGlassReadPerson {
         /// Why, as typed by the user; goes to the audit trail.
@@ -353,6 +357,8 @@ crate::registry::code_enum!(
         ManageUsers = "manage_users" / "管理用户",
         /// [`Action::BookSlot`]
         BookSlot = "book_slot" / "预约号源",
+        /// [`Action::Refer`]
+        Refer = "refer" / "转诊",
         /// [`Action::BreakGlassReadPerson`]
         BreakGlassReadPerson = "break_glass_read_person" / "紧急查看个人档案",
     }
@@ -372,6 +378,7 @@ impl Action {
             Action::ReadAuditTrail => ActionKind::ReadAuditTrail,
             Action::ManageUsers => ActionKind::ManageUsers,
             Action::BookSlot => ActionKind::BookSlot,
+            Action::Refer => ActionKind::Refer,
             Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
         }
     }
@@ -654,6 +661,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::BookSlot
+            | A::Refer
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::ConsortiumManager => match action {
@@ -664,10 +672,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAuditTrail
             | A::ManageUsers
             | A::BookSlot
+            | A::Refer
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::ReferralDesk => match action {
-            A::ReadPerson | A::ExportPersons | A::BookSlot => SHOWN,
+            A::ReadPerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -678,7 +687,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers => NEVER,
         },
         Role::Doctor => match action {
-            A::ReadPerson | A::ChangePerson | A::BookSlot => SHOWN,
+            A::ReadPerson | A::ChangePerson | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -689,7 +698,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers => NEVER,
         },
         Role::FamilyDoctor => match action {
-            A::ReadPerson | A::ChangePerson | A::ExportPersons | A::BookSlot => SHOWN,
+            A::ReadPerson | A::ChangePerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -709,6 +718,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAuditTrail
             | A::ManageUsers
             | A::BookSlot
+            | A::Refer
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::Auditor => match action {
@@ -722,6 +732,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ManageUsers
             | A::BookSlot
+            | A::Refer
             | A::BreakGlassReadPerson => NEVER,
         },
         Role::Resident => match action {
@@ -735,6 +746,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAuditTrail
             | A::ManageUsers
             | A::BookSlot
+            | A::Refer
             | A::BreakGlassReadPerson => NEVER,
         },
     }
@@ -750,6 +762,7 @@ fn applies(action: &Action, resource: &Resource) -> bool {
         Action::ReadPerson
         | Action::ChangePerson
         | Action::BookSlot
+        | Action::Refer
         | Action::BreakGlassReadPerson { .. } => {
             matches!(resource, Resource::Person { .. })
         }

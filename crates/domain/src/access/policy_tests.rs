@@ -662,6 +662,7 @@ fn all_actions() -> Vec<Action> {
         Action::ReadAuditTrail,
         Action::ManageUsers,
         Action::BookSlot,
+        Action::Refer,
         break_glass(),
     ];
     for a in &actions {
@@ -676,6 +677,7 @@ fn all_actions() -> Vec<Action> {
             | Action::ReadAuditTrail
             | Action::ManageUsers
             | Action::BookSlot
+            | Action::Refer
             | Action::BreakGlassReadPerson { .. } => {}
         }
     }
@@ -789,6 +791,7 @@ commission_admin@city           export_persons           .   | .  .  | .  .  .  
 commission_admin@city           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@city           manage_users             .   | .  .  | .  .  .  | .   | M   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@city           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+commission_admin@city           refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@city           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -800,6 +803,7 @@ commission_admin@grid           export_persons           .   | .  .  | .  .  .  
 commission_admin@grid           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           manage_users             .   | .  .  | .  .  .  | .   | -   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+commission_admin@grid           refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 commission_admin@grid           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -811,6 +815,7 @@ consortium_manager@consortium   export_persons           .   | .  .  | .  .  .  
 consortium_manager@consortium   read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+consortium_manager@consortium   refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 consortium_manager@consortium   break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -822,6 +827,7 @@ referral_desk@institution       export_persons           .   | .  .  | .  .  .  
 referral_desk@institution       read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+referral_desk@institution       refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 referral_desk@institution       break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -833,6 +839,7 @@ doctor@institution              export_persons           .   | .  .  | .  .  .  
 doctor@institution              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+doctor@institution              refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 doctor@institution              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -844,6 +851,7 @@ family_doctor@team              export_persons           .   | .  .  | .  .  .  
 family_doctor@team              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+family_doctor@team              refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 family_doctor@team              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -855,6 +863,7 @@ shared_centre_staff@institution export_persons           .   | .  .  | .  .  .  
 shared_centre_staff@institution read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+shared_centre_staff@institution refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 shared_centre_staff@institution break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -866,6 +875,7 @@ auditor@city                    export_persons           .   | .  .  | .  .  .  
 auditor@city                    read_audit_trail         .   | .  .  | .  .  .  | M   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+auditor@city                    refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 auditor@city                    break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
@@ -877,6 +887,7 @@ resident@person                 export_persons           .   | .  .  | .  .  .  
 resident@person                 read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
+resident@person                 refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 resident@person                 break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .
 ";
 

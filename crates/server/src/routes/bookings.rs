@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::access::{Ask, Who, authorize};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
-use crate::routes::persons::{person_resource, resident_id};
+use crate::routes::persons::{load_person, resident_id};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -115,8 +115,7 @@ pub(crate) async fn book(
         PoolId::parse(&input.pool_id).map_err(|e| ApiError::invalid_because("pool_id", &e))?;
     let rid = resident_id("resident_id", &input.resident_id)?;
     let reg = yilian_store::registry::load_registry(&state.store).await?;
-    let row = yilian_store::registry::get_resident(&state.store, &rid).await?;
-    let resource = person_resource(&reg, &rid, row.as_ref());
+    let (row, resource) = load_person(&state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::BookSlot,
         resource: &resource,

@@ -8,6 +8,7 @@ pub(crate) mod audit_trail;
 pub(crate) mod bookings;
 pub(crate) mod events;
 pub(crate) mod persons;
+pub(crate) mod referrals;
 pub(crate) mod registry;
 pub(crate) mod residents;
 pub(crate) mod tokens;
@@ -110,6 +111,10 @@ pub static API_ROUTES: &[Route] = &[
     route!(Post "/api/v1/residents/lookup", may(A::ReadPerson) => persons::lookup),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
+    route!(Get "/api/v1/referrals", may(A::Refer) => referrals::list_referrals),
+    route!(Post "/api/v1/referrals", may(A::Refer) => referrals::open_referral),
+    route!(Get "/api/v1/referrals/{id}", may(A::ReadPerson) => referrals::get_referral),
+    route!(Post "/api/v1/referrals/{id}/actions", may(A::Refer) => referrals::act),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),
     route!(Get "/api/v1/users", may(A::ManageUsers) => users::list_users),
     route!(Post "/api/v1/users", may(A::ManageUsers) => users::add_user),

@@ -99,21 +99,29 @@ impl PersonDto {
     }
 }
 
-/// The policy's view of a person: where they live, their team, who cares for them (the
-/// institution hosting their team; referrals and encounters add more with issue 4).
-pub(crate) fn person_resource(reg: &Registry, id: &ResidentId, r: Option<&Resident>) -> Resource {
-    let team = r.and_then(|r| r.team_id.clone());
-    let care: Vec<InstitutionId> = team
+/// A person's row (none when the id is unknown) and the policy's view of them: where they
+/// live, their team, and who cares for them (the institution hosting their team, and every
+/// institution they have been referred to; encounters will add more).
+pub(crate) async fn load_person(
+    state: &AppState,
+    reg: &Registry,
+    id: &ResidentId,
+) -> Result<(Option<Resident>, Resource), ApiError> {
+    let r = registry::get_resident(&state.store, id).await?;
+    let team = r.as_ref().and_then(|r| r.team_id.clone());
+    let mut care: Vec<InstitutionId> = team
         .as_ref()
         .and_then(|t| reg.teams.iter().find(|x| &x.id == t))
         .map(|t| vec![t.institution_id.clone()])
         .unwrap_or_default();
-    Resource::Person {
+    care.extend(yilian_store::referral::receivers_of(&state.store, id).await?);
+    let resource = Resource::Person {
         resident: id.clone(),
-        grid: r.and_then(|r| r.grid_id.clone()),
+        grid: r.as_ref().and_then(|r| r.grid_id.clone()),
         team,
         institutions_with_care: care,
-    }
+    };
+    Ok((r, resource))
 }
 
 /// Loads a person's record for `action`, authorised and audited; the one path by which the
@@ -126,8 +134,7 @@ pub(crate) async fn read_person(
     purpose: Purpose,
 ) -> Result<PersonDto, ApiError> {
     let reg = registry::load_registry(&state.store).await?;
-    let row = registry::get_resident(&state.store, id).await?;
-    let resource = person_resource(&reg, id, row.as_ref());
+    let (row, resource) = load_person(state, &reg, id).await?;
     let ask = Ask {
         action,
         resource: &resource,
@@ -299,8 +306,7 @@ pub(crate) async fn put_identity(
     let rid = resident_id("id", &id)?;
     let ident = body.parse()?;
     let reg = registry::load_registry(&state.store).await?;
-    let row = registry::get_resident(&state.store, &rid).await?;
-    let resource = person_resource(&reg, &rid, row.as_ref());
+    let (row, resource) = load_person(&state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::ChangePerson,
         resource: &resource,

@@ -13,4 +13,5 @@ mod docs;
 mod errors;
 mod events;
 mod helpers;
+mod referrals;
 mod registry;

@@ -1,0 +1,164 @@
+//! Referrals through the service layer (issue 4, item 1): load the referral, ask the
+//! domain's state machine, and store the events and the new state in one transaction,
+//! over the version the decision was made on. Two desks acting at once cannot both win:
+//! the loser's write finds a newer version (and its event a taken stream number) and is
+//! told to look again.
+
+use crate::ServiceError;
+use chrono::{DateTime, Utc};
+use yilian_domain::ids::ReferralId;
+use yilian_domain::referral::{Command, Party, Referral, ReferralError, apply, decide};
+use yilian_store::Store;
+use yilian_store::event::{NewEvent, append};
+use yilian_store::referral;
+
+/// Gives `command` to referral `id` (for [`Command::Request`], the id of the new one) as
+/// `by`, recorded as done by the user `actor`. The referral after the move, or the rule
+/// that refused it (nothing stored).
+pub async fn act(
+    store: &Store,
+    id: &ReferralId,
+    command: &Command,
+    by: &Party,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Referral, ReferralError>, ServiceError> {
+    let current = referral::get(store, id).await?;
+    let events = match decide(current.as_ref(), command, by, now) {
+        Ok(events) => events,
+        Err(e) => return Ok(Err(e)),
+    };
+    let expected = current.as_ref().map_or(0, |r| r.version);
+    let mut state = current;
+    for e in &events {
+        state = Some(apply(state, e));
+    }
+    let next = state.expect("BUG: decide returned no event for an accepted command");
+    let mut tx = store.begin().await?;
+    if !referral::put(&mut tx, &next, expected).await? {
+        return Err(ServiceError::Conflict(format!(
+            "referral {id} was changed meanwhile; reload it and try again / 转诊单已被他人更新，请刷新后重试"
+        )));
+    }
+    for e in &events {
+        let payload = serde_json::json!({ "by": e.by, "change": e.change });
+        append(
+            &mut tx,
+            &NewEvent {
+                stream: format!("referral/{id}"),
+                kind: e.change.kind(),
+                version: 1,
+                payload,
+                actor: actor.to_owned(),
+                at: e.at,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(next))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a panic is how a test reports
+    use super::*;
+    use yilian_domain::ids::ResidentId;
+    use yilian_domain::referral::{Direction, NewReferral, Status, Urgency};
+    use yilian_store::dbtest;
+
+    dbtest!(a_referral_goes_up_and_its_outcome_comes_back, |store| {
+        let city = yilian_synth::demo_city(&yilian_synth::CityParams {
+            seed: 1,
+            residents: 50,
+            grids: 2,
+        });
+        crate::import::store_city(&store, &city.registry, city.residents.clone(), "test")
+            .await
+            .unwrap();
+        let lead = city.registry.consortia[0].lead.clone();
+        let member = city
+            .registry
+            .members_of(&city.registry.consortia[0].id, None)
+            .find(|m| m.institution_id != lead)
+            .unwrap()
+            .institution_id
+            .clone();
+        let id = ReferralId::parse("F1").unwrap();
+        let (s1, h1) = (
+            Party::Institution(member.clone()),
+            Party::Institution(lead.clone()),
+        );
+        let now = Utc::now();
+        let open = Command::Request(NewReferral {
+            id: id.clone(),
+            resident: ResidentId::parse(city.residents[0].id.as_str()).unwrap(),
+            from: member.clone(),
+            to: lead.clone(),
+            direction: Direction::Up,
+            urgency: Urgency::Routine,
+            reason: "BP not at target twice".into(),
+        });
+        act(&store, &id, &open, &s1, "fd", now)
+            .await
+            .unwrap()
+            .unwrap();
+        // a repeated request changes nothing
+        assert_eq!(
+            act(&store, &id, &open, &s1, "fd", now).await.unwrap(),
+            Err(ReferralError::Exists)
+        );
+        for (c, by) in [
+            (Command::Accept, &h1),
+            (
+                Command::Schedule {
+                    at: now,
+                    booking: "k1".into(),
+                },
+                &h1,
+            ),
+            (Command::Arrive, &h1),
+            (
+                Command::Complete {
+                    outcome: "stable; back to the team".into(),
+                },
+                &h1,
+            ),
+        ] {
+            act(&store, &id, &c, by, "desk", now)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let r = referral::get(&store, &id).await.unwrap().unwrap();
+        assert_eq!((r.status, r.version), (Status::Completed, 5));
+        let sent = referral::list_for(&store, &member, referral::Side::Sent, 10)
+            .await
+            .unwrap();
+        assert_eq!(sent[0].outcome.as_deref(), Some("stable; back to the team"));
+        let events = yilian_store::event::read_after(&store, 0, 1000)
+            .await
+            .unwrap();
+        let kinds: Vec<_> = events
+            .iter()
+            .filter(|e| e.stream == "referral/F1")
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "ReferralRequested",
+                "ReferralAccepted",
+                "ReferralScheduled",
+                "PatientArrived",
+                "ReferralCompleted"
+            ]
+        );
+        assert_eq!(
+            referral::receivers_of(&store, &r.opened.resident)
+                .await
+                .unwrap(),
+            vec![lead]
+        );
+    });
+}
