@@ -29,6 +29,7 @@ const PAGES = {
   persons: '/persons',
   'audit-trail': '/audit-trail',
   users: '/users',
+  referrals: '/referrals',
   tokens: '/tokens',
   me: '/me',
 };
@@ -41,9 +42,9 @@ const PAGES = {
 const ROLES = [
   { role: 'commission_admin', user: 'e2e-admin', scope: 'city', nav: ['map', 'users', 'tokens'], forbidden: '/audit-trail' },
   { role: 'consortium_manager', user: 'e2e-manager', scope: 'consortium', nav: ['map', 'tokens'], forbidden: '/users' },
-  { role: 'referral_desk', user: 'e2e-desk', scope: 'lead', nav: ['persons', 'tokens'], forbidden: '/audit-trail' },
-  { role: 'doctor', user: 'e2e-doctor', scope: 'lead', nav: ['persons', 'tokens'], forbidden: '/audit-trail' },
-  { role: 'family_doctor', user: 'e2e-family', scope: 'team', nav: ['persons', 'tokens'], forbidden: '/users' },
+  { role: 'referral_desk', user: 'e2e-desk', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
+  { role: 'doctor', user: 'e2e-doctor', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
+  { role: 'family_doctor', user: 'e2e-family', scope: 'team', nav: ['persons', 'referrals', 'tokens'], forbidden: '/users' },
   { role: 'shared_centre_staff', user: 'e2e-shared', scope: 'shared', nav: ['persons', 'tokens'], forbidden: '/audit-trail' },
   { role: 'auditor', user: 'e2e-auditor', scope: 'city', nav: ['audit-trail', 'tokens'], forbidden: '/users' },
   { role: 'resident', user: 'e2e-resident', scope: 'person', nav: ['me'], forbidden: '/users' },
@@ -185,6 +186,7 @@ function grantOf({ role, scope }, city) {
 // The fixture: database, accounts, server, browser.
 
 let work; // temp dir
+let city; // the ids the grants were made on
 let server; // child process
 let browser;
 let base; // http://127.0.0.1:PORT
@@ -199,7 +201,7 @@ async function setUp() {
 
   yilian(db, ['demo', '--residents', '2000', '--grids', '4', '--seed', '1', '--no-serve']);
   yilian(db, ['export', exported]);
-  const city = pickCity(exported);
+  city = pickCity(exported);
   fs.writeFileSync(path.join(OUT, 'city.json'), JSON.stringify(city, null, 2) + '\n');
   for (const r of ROLES) {
     yilian(
@@ -384,6 +386,42 @@ describe('console', () => {
       assert.equal(await htmlLang(page), 'en', 'still English on the next page');
       await clickAndWait(page, 'a[data-lang=zh]');
       assert.equal(await htmlLang(page), 'zh-CN', 'Chinese again after switching back');
+      await logout(page);
+    });
+  });
+
+  test('a referral goes up, the desk takes it to completed, the outcome shows in the outbox', async () => {
+    await withPage('referral', async (page) => {
+      await login(page, 'e2e-family');
+      await page.goto(`${base}/referrals`);
+      await page.fill('#resident_id', city.resident);
+      await page.fill('#to_institution_id', city.lead);
+      await page.selectOption('#urgency', 'urgent');
+      await page.fill('#reason', '血压两次随访未达标');
+      await clickAndWait(page, 'form[action="/referrals"] button[type=submit]');
+      assert.equal(pathname(page), '/referrals', `after referring the page is ${page.url()}`);
+      assert.equal(await page.locator('tr[data-status=requested]').count(), 1, 'the outbox shows it requested');
+      await logout(page);
+
+      await login(page, 'e2e-desk');
+      await page.goto(`${base}/referrals`);
+      const row = 'tr[data-referral]';
+      await clickAndWait(page, `${row} button[data-command=accept]`);
+      await page.fill(`${row} input[name=at]`, '2026-12-30T09:00');
+      await page.fill(`${row} input[name=booking]`, 'bk-e2e');
+      await clickAndWait(page, `${row} button[data-command=schedule]`);
+      await clickAndWait(page, `${row} button[data-command=arrive]`);
+      await page.fill(`${row} input[name=outcome]`, '血压控制良好，回社区随访');
+      await clickAndWait(page, `${row} button[data-command=complete]`);
+      assert.equal(await page.locator('tr[data-status=completed]').count(), 1, 'the inbox shows it completed');
+      await page.screenshot({ path: path.join(OUT, 'referrals-desk.png'), fullPage: true });
+      await logout(page);
+
+      await login(page, 'e2e-family');
+      await page.goto(`${base}/referrals`);
+      const done = await page.locator('tr[data-status=completed]').first().innerText();
+      assert.ok(done.includes('回社区随访'), `the outcome is in the outbox: ${done}`);
+      await page.screenshot({ path: path.join(OUT, 'referrals-outbox.png'), fullPage: true });
       await logout(page);
     });
   });

@@ -38,6 +38,13 @@ const PAGES: &[Page] = &[
         own: false,
     },
     Page {
+        key: "referrals",
+        href: "/referrals",
+        label: Label::NavReferrals,
+        need: Some(ActionKind::Refer),
+        own: false,
+    },
+    Page {
         key: "audit-trail",
         href: "/audit-trail",
         label: Label::NavAuditTrail,
@@ -134,15 +141,23 @@ mod tests {
             )),
             ["map", "tokens"]
         );
-        for role in [Role::ReferralDesk, Role::Doctor, Role::SharedCentreStaff] {
-            assert_eq!(keys(g(role, inst())), ["persons", "tokens"], "{role}");
+        for role in [Role::ReferralDesk, Role::Doctor] {
+            assert_eq!(
+                keys(g(role, inst())),
+                ["persons", "referrals", "tokens"],
+                "{role}"
+            );
         }
+        assert_eq!(
+            keys(g(Role::SharedCentreStaff, inst())),
+            ["persons", "tokens"]
+        );
         assert_eq!(
             keys(g(
                 Role::FamilyDoctor,
                 Scope::Team(TeamId::parse("T1").unwrap())
             )),
-            ["persons", "tokens"]
+            ["persons", "referrals", "tokens"]
         );
         assert_eq!(
             keys(g(Role::Auditor, Scope::City)),

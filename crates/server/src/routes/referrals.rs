@@ -27,21 +27,21 @@ const LIST_ROWS_MAX: u32 = 500;
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ReferralDto {
     id: String,
-    resident_id: String,
+    pub(crate) resident_id: String,
     from_institution_id: String,
-    to_institution_id: String,
+    pub(crate) to_institution_id: String,
     /// `up`, `down`, `lateral`, `external`.
     direction: &'static str,
     /// `routine`, `urgent`, `emergency`.
     urgency: &'static str,
-    reason: String,
+    pub(crate) reason: String,
     /// `requested`, `accepted`, `rejected`, `scheduled`, `arrived`, `completed`,
     /// `cancelled`, `expired`.
     status: &'static str,
     changed_at: DateTime<Utc>,
     scheduled_at: Option<DateTime<Utc>>,
     /// The outcome and discharge summary returned to the referrer.
-    outcome: Option<String>,
+    pub(crate) outcome: Option<String>,
     version: u32,
 }
 
@@ -104,18 +104,18 @@ pub(crate) struct ReferralInput {
     /// Its id; one is made when absent. Sending the same id again is refused (409), so a
     /// retried request cannot open two referrals.
     #[schema(max_length = 128)]
-    id: Option<String>,
+    pub(crate) id: Option<String>,
     #[schema(min_length = 1, max_length = 128)]
-    resident_id: String,
+    pub(crate) resident_id: String,
     #[schema(min_length = 1, max_length = 128)]
-    to_institution_id: String,
+    pub(crate) to_institution_id: String,
     /// `up`, `down`, `lateral` or `external`.
-    direction: String,
+    pub(crate) direction: String,
     /// `routine`, `urgent` or `emergency`.
-    urgency: String,
+    pub(crate) urgency: String,
     /// Why (clinical summary), 1–2,000 characters.
     #[schema(min_length = 1, max_length = 2000)]
-    reason: String,
+    pub(crate) reason: String,
 }
 
 /// Longest referral reason or outcome, in characters.
@@ -152,6 +152,16 @@ pub(crate) async fn open_referral(
     who: Who,
     Json(input): Json<ReferralInput>,
 ) -> Result<(StatusCode, Json<ReferralDto>), ApiError> {
+    let r = open(&state, &who, &input).await?;
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+/// Opens a referral (the API's and the console's one way to).
+pub(crate) async fn open(
+    state: &AppState,
+    who: &Who,
+    input: &ReferralInput,
+) -> Result<Referral, ApiError> {
     let rid = resident_id("resident_id", &input.resident_id)?;
     let to = InstitutionId::parse(&input.to_institution_id)
         .map_err(|e| ApiError::invalid_because("to_institution_id", &e))?;
@@ -174,14 +184,14 @@ pub(crate) async fn open_referral(
             id: to.to_string(),
         });
     }
-    let (row, resource) = load_person(&state, &reg, &rid).await?;
+    let (row, resource) = load_person(state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::Refer,
         resource: &resource,
         purpose: "referral",
         detail: serde_json::json!({"referral": id.as_str(), "to": to.as_str()}),
     };
-    let permit = authorize(&state, &reg, &who, ask).await?;
+    let permit = authorize(state, &reg, who, ask).await?;
     if row.is_none() {
         return Err(ApiError::NotFound {
             what: "resident",
@@ -203,29 +213,28 @@ pub(crate) async fn open_referral(
         urgency,
         reason,
     });
-    let r = run(&state, &who, &id, &command, &by).await?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+    run(state, who, &id, &command, &by).await
 }
 
 /// A move of a referral.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ActionInput {
     /// `accept`, `reject`, `redirect`, `schedule`, `arrive`, `complete` or `cancel`.
-    command: String,
+    pub(crate) command: String,
     /// Why (reject, redirect, cancel).
     #[schema(max_length = 2000)]
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// The new receiver (redirect).
     #[schema(max_length = 128)]
-    to: Option<String>,
+    pub(crate) to: Option<String>,
     /// When the patient is expected (schedule).
-    at: Option<DateTime<Utc>>,
+    pub(crate) at: Option<DateTime<Utc>>,
     /// The booking that holds the slot or bed (schedule).
     #[schema(max_length = 128)]
-    booking: Option<String>,
+    pub(crate) booking: Option<String>,
     /// Outcome and discharge summary (complete).
     #[schema(max_length = 2000)]
-    outcome: Option<String>,
+    pub(crate) outcome: Option<String>,
 }
 
 impl ActionInput {
@@ -327,11 +336,19 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     Json(input): Json<ActionInput>,
 ) -> Result<Json<ReferralDto>, ApiError> {
+    Ok(Json(act_on(&state, &who, &id, &input).await?.into()))
+}
+
+/// Moves a referral (the API's and the console's one way to).
+pub(crate) async fn act_on(
+    state: &AppState,
+    who: &Who,
+    id: &str,
+    input: &ActionInput,
+) -> Result<Referral, ApiError> {
     let command = input.command()?;
-    let (r, by) = referral_for(&state, &who, &id, &Action::Refer).await?;
-    Ok(Json(
-        run(&state, &who, &r.opened.id, &command, &by).await?.into(),
-    ))
+    let (r, by) = referral_for(state, who, id, &Action::Refer).await?;
+    run(state, who, &r.opened.id, &command, &by).await
 }
 
 /// One referral (for those caring for its person).
@@ -395,6 +412,17 @@ pub(crate) async fn list_referrals(
             ));
         }
     };
+    let list = list(&state, &who, side).await?;
+    Ok(Json(list.into_iter().map(ReferralDto::from).collect()))
+}
+
+/// The referrals of the institutions the caller refers for, on one side (the API's and the
+/// console's one way to list them).
+pub(crate) async fn list(
+    state: &AppState,
+    who: &Who,
+    side: Side,
+) -> Result<Vec<Referral>, ApiError> {
     let reg = yilian_store::registry::load_registry(&state.store).await?;
     // the institutions the caller's referring grants act for: their lists, nobody else's
     let mut institutions: Vec<InstitutionId> = who
@@ -420,5 +448,5 @@ pub(crate) async fn list_referrals(
     for i in institutions {
         out.extend(referral::list_for(&state.store, &i, side, LIST_ROWS_MAX).await?);
     }
-    Ok(Json(out.into_iter().map(ReferralDto::from).collect()))
+    Ok(out)
 }

@@ -1,0 +1,221 @@
+//! Referrals in the console (issue 4, item 8): the referral desk's inbox with the moves the
+//! desk owns, the referrer's outbox with each referral's status and returned outcome, and
+//! the form that refers a person (booking a reserved slot on the spot when a pool is
+//! named). Everything goes through the same functions as the API.
+
+use super::escape;
+use super::frame::{PageCtx, error_in, or_error};
+use crate::AppState;
+use crate::access::Who;
+use crate::error::ApiError;
+use crate::extract::{Form, Path};
+use crate::i18n::Label;
+use crate::routes::referrals::{ActionInput, ReferralInput, act_on, list, open};
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDateTime, TimeZone};
+use serde::Deserialize;
+use std::fmt::Write;
+use yilian_domain::policy::Lang;
+use yilian_domain::referral::{Referral, Status};
+use yilian_store::referral::Side;
+
+/// The moves the receiver can make from a status, as (command, label, needs a text field).
+fn moves(status: Status) -> &'static [(&'static str, Label, Option<&'static str>)] {
+    match status {
+        Status::Requested => &[
+            ("accept", Label::Accept, None),
+            ("reject", Label::Reject, Some("reason")),
+        ],
+        Status::Accepted => &[("schedule", Label::Schedule, Some("at"))],
+        Status::Scheduled => &[("arrive", Label::Arrive, None)],
+        Status::Arrived => &[("complete", Label::Complete, Some("outcome"))],
+        Status::Rejected | Status::Completed | Status::Cancelled | Status::Expired => &[],
+    }
+}
+
+fn status_name(s: Status, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => s.zh().to_owned(),
+        Lang::En => s.as_str().to_owned(),
+    }
+}
+
+fn table(ctx: &PageCtx, rows: &[Referral], inbox: bool) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>\n", ctx.t(Label::NoEntries));
+    }
+    let mut out = String::from("<table class=\"referrals\"><thead><tr>");
+    for l in [
+        Label::ReferralId,
+        Label::Person,
+        if inbox { Label::From } else { Label::To },
+        Label::Urgency,
+        Label::Status,
+        Label::Outcome,
+    ] {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", ctx.t(l));
+    }
+    if inbox {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", ctx.t(Label::Action));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        let o = &r.opened;
+        let _ = write!(
+            out,
+            "<tr data-referral=\"{id}\" data-status=\"{st}\"><td><code>{id}</code></td><td><a href=\"/persons/{p}?purpose=referral\">{p}</a></td><td>{other}</td><td>{u}</td><td>{status}</td><td>{outcome}</td>",
+            id = escape(o.id.as_str()),
+            st = r.status.as_str(),
+            p = escape(o.resident.as_str()),
+            other = escape(if inbox {
+                o.from.as_str()
+            } else {
+                o.to.as_str()
+            }),
+            u = escape(o.urgency.zh()),
+            status = status_name(r.status, ctx.lang),
+            outcome = r.outcome.as_deref().map(escape).unwrap_or_default(),
+        );
+        if inbox {
+            out.push_str("<td>");
+            for (command, label, field) in moves(r.status) {
+                let input = match field {
+                    Some("at") => "<input type=\"datetime-local\" name=\"at\" required> <input name=\"booking\" required maxlength=\"128\" placeholder=\"booking\">".to_owned(),
+                    Some(f) => format!("<input name=\"{f}\" required maxlength=\"2000\">"),
+                    None => String::new(),
+                };
+                let _ = write!(
+                    out,
+                    "<form method=\"post\" action=\"/referrals/{id}/actions\" class=\"inline\">{csrf}<input type=\"hidden\" name=\"command\" value=\"{command}\">{input} <button type=\"submit\" data-command=\"{command}\">{label}</button></form> ",
+                    id = escape(o.id.as_str()),
+                    csrf = ctx.csrf_field(),
+                    label = ctx.t(*label),
+                );
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+async fn page_body(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Response, ApiError> {
+    let inbox = list(state, who, Side::Received).await?;
+    let outbox = list(state, who, Side::Sent).await?;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<section class=\"panel\"><h2>{new}</h2>\
+         <form method=\"post\" action=\"/referrals\">{csrf}\
+         <p><label for=\"resident_id\">{rid}</label> <input id=\"resident_id\" name=\"resident_id\" required maxlength=\"128\"> \
+         <label for=\"to_institution_id\">{to}</label> <input id=\"to_institution_id\" name=\"to_institution_id\" required maxlength=\"128\"></p>\
+         <p><label for=\"urgency\">{urg}</label> <select id=\"urgency\" name=\"urgency\"><option value=\"routine\">常规 routine</option><option value=\"urgent\">加急 urgent</option><option value=\"emergency\">急诊 emergency</option></select> \
+         <label for=\"direction\">{dir}</label> <select id=\"direction\" name=\"direction\"><option value=\"up\">上转 up</option><option value=\"down\">下转 down</option><option value=\"lateral\">平转 lateral</option><option value=\"external\">外转 external</option></select></p>\
+         <p><label for=\"reason\">{reason}</label><br><textarea id=\"reason\" name=\"reason\" required maxlength=\"2000\" rows=\"3\" cols=\"60\"></textarea></p>\
+         <p><button type=\"submit\">{submit}</button></p></form></section>\n\
+         <section class=\"panel\"><h2>{inbox_h}</h2>\n{inbox}</section>\n<section class=\"panel\"><h2>{outbox_h}</h2>\n{outbox}</section>\n",
+        new = ctx.t(Label::NewReferral),
+        csrf = ctx.csrf_field(),
+        rid = ctx.t(Label::ResidentId),
+        to = ctx.t(Label::To),
+        urg = ctx.t(Label::Urgency),
+        dir = ctx.t(Label::Direction),
+        reason = ctx.t(Label::Reason),
+        submit = ctx.t(Label::Refer),
+        inbox_h = ctx.t(Label::Inbox),
+        outbox_h = ctx.t(Label::Outbox),
+        inbox = table(ctx, &inbox, true),
+        outbox = table(ctx, &outbox, false),
+    );
+    Ok(ctx.ok(ctx.t(Label::NavReferrals), &body))
+}
+
+/// `GET /referrals`.
+pub(crate) async fn referrals_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: Who,
+) -> Response {
+    or_error(&ctx, page_body(&state, &ctx, &who).await)
+}
+
+/// The new-referral form's fields.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewReferralForm {
+    resident_id: String,
+    to_institution_id: String,
+    direction: String,
+    urgency: String,
+    reason: String,
+}
+
+/// `POST /referrals`.
+pub(crate) async fn open_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: Who,
+    Form(f): Form<NewReferralForm>,
+) -> Response {
+    let input = ReferralInput {
+        id: None,
+        resident_id: f.resident_id.trim().to_owned(),
+        to_institution_id: f.to_institution_id.trim().to_owned(),
+        direction: f.direction,
+        urgency: f.urgency,
+        reason: f.reason,
+    };
+    match open(&state, &who, &input).await {
+        Ok(_) => Redirect::to("/referrals").into_response(),
+        Err(e) => error_in(&ctx, &e),
+    }
+}
+
+/// A move's form fields; `at` is a local (China) date and time from the browser.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActionForm {
+    command: String,
+    reason: Option<String>,
+    at: Option<String>,
+    booking: Option<String>,
+    outcome: Option<String>,
+}
+
+/// `POST /referrals/{id}/actions`.
+pub(crate) async fn act_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: Who,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let at = match f.at.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
+            Ok(local) => chrono::FixedOffset::east_opt(8 * 3600)
+                .and_then(|china| china.from_local_datetime(&local).single())
+                .map(|t| t.with_timezone(&chrono::Utc)),
+            Err(_) => {
+                let e = ApiError::invalid(
+                    "at",
+                    "时间格式应为 YYYY-MM-DDTHH:MM",
+                    "a time is YYYY-MM-DDTHH:MM",
+                );
+                return error_in(&ctx, &e);
+            }
+        },
+    };
+    let input = ActionInput {
+        command: f.command,
+        reason: f.reason,
+        to: None,
+        at,
+        booking: f.booking,
+        outcome: f.outcome,
+    };
+    match act_on(&state, &who, &id, &input).await {
+        Ok(_) => Redirect::to("/referrals").into_response(),
+        Err(e) => error_in(&ctx, &e),
+    }
+}
