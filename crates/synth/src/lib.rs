@@ -52,7 +52,7 @@ mod release;
 mod uscc;
 
 pub use identities::{SynthIdentity, identities};
-pub use release::release_under_way;
+pub use release::{DemoPool, demo_pools, release_under_way};
 
 #[cfg(test)]
 mod tests;

@@ -529,6 +529,11 @@ async fn demo(
             {
                 return fail(e);
             }
+            if stored.is_ok()
+                && let Err(e) = open_demo_pools(store, &city.registry, &actor).await
+            {
+                return fail(e);
+            }
             match stored {
                 Ok(r) => println!(
                     "示范城市 demo city (seed {}): {} grids, {} institutions, {} consortia, {} residents in {:.1} s",
@@ -563,6 +568,45 @@ async fn demo(
         secure_cookies: false,
     };
     serve(store.clone(), &server).await
+}
+
+/// Opens a week of referral-ready slot pools at every lead hospital of the demo city (a
+/// repeated demo keeps the pools it opened before).
+async fn open_demo_pools(
+    store: &Store,
+    registry: &yilian_domain::registry::Registry,
+    actor: &str,
+) -> Result<(), String> {
+    let existing = yilian_store::capacity::all_pools(store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<yilian_store::capacity::PoolRow> =
+        yilian_synth::demo_pools(registry, yilian_service::today())
+            .into_iter()
+            .filter(|p| !existing.iter().any(|e| e.pool_id == p.id))
+            .map(|p| yilian_store::capacity::PoolRow {
+                pool_id: p.id,
+                institution_id: p.institution,
+                department: p.department.to_owned(),
+                day: p.day,
+                session: p.session.to_owned(),
+                pool: p.pool,
+            })
+            .collect();
+    let profile =
+        Profile::builtin("national").expect("BUG: the national profile ships in the binary");
+    let n = rows.len();
+    if n == 0 {
+        return Ok(());
+    }
+    yilian_service::booking::open_pools(store, &rows, &profile, actor)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    println!(
+        "号源池 slot pools opened: {n} (a week of sessions at every lead hospital, a third reserved for referrals)"
+    );
+    Ok(())
 }
 
 /// `yilian export DIR`, recorded in the audit trail like every export.
