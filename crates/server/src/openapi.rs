@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, persons, referrals, registry, residents, tokens,
-    users,
+    self, audit, audit_trail, bookings, events, persons, pools, referrals, registry, residents,
+    tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -42,6 +42,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         persons::put_identity,
         persons::lookup,
         persons::export_residents,
+        pools::list_pools,
         bookings::book,
         referrals::list_referrals,
         referrals::open_referral,

@@ -349,3 +349,16 @@ pub async fn all_bookings(store: &Store) -> Result<Vec<BookingRow>, StoreError> 
         with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?);
     rows.into_iter().map(booking_from).collect()
 }
+
+/// The pools of an institution, optionally of one day, by id.
+pub async fn pools_of(
+    store: &Store,
+    institution: &InstitutionId,
+    day: Option<NaiveDate>,
+) -> Result<Vec<PoolRow>, StoreError> {
+    let sql = format!(
+        "SELECT {POOL_COLUMNS} FROM slot_pool WHERE institution_id = $1 AND ($2 IS NULL OR day = $2) ORDER BY pool_id"
+    );
+    let rows: Vec<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(institution.as_str()).bind(day).fetch_all(p).await?);
+    rows.into_iter().map(pool_from).collect()
+}

@@ -251,7 +251,10 @@ fn the_clean_demo_city_has_no_error_level_finding_in_any_builtin_profile() {
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("slot pools opened"), "the demo opens slot pools: {said}");
+    assert!(
+        said.contains("slot pools opened"),
+        "the demo opens slot pools: {said}"
+    );
     for profile in ["national", "liaoning-2023", "chongqing-2018"] {
         let out = yilian(&db, &["audit", "--format", "json", "--profile", profile]);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

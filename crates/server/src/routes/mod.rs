@@ -8,6 +8,7 @@ pub(crate) mod audit_trail;
 pub(crate) mod bookings;
 pub(crate) mod events;
 pub(crate) mod persons;
+pub(crate) mod pools;
 pub(crate) mod referrals;
 pub(crate) mod registry;
 pub(crate) mod residents;
@@ -110,6 +111,7 @@ pub static API_ROUTES: &[Route] = &[
     route!(Put "/api/v1/residents/{id}/identity", may(A::ChangePerson) => persons::put_identity),
     route!(Post "/api/v1/residents/lookup", may(A::ReadPerson) => persons::lookup),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
+    route!(Get "/api/v1/pools", may(A::BookSlot) => pools::list_pools),
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
     route!(Get "/api/v1/referrals", may(A::Refer) => referrals::list_referrals),
     route!(Post "/api/v1/referrals", may(A::Refer) => referrals::open_referral),

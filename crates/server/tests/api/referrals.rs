@@ -106,6 +106,26 @@ yilian_store::dbtest!(
         .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         assert_eq!(b["tranche"], "reserved");
+        // the pool shows the booking in its reserved tranche
+        let (s, pools) = call(
+            &app,
+            &fd,
+            Method::GET,
+            &format!("/api/v1/pools?institution={lead}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{pools}");
+        let pool = pools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["pool_id"] == "CARD-AM")
+            .unwrap();
+        assert_eq!(
+            (pool["reserved"].as_u64(), pool["booked_reserved"].as_u64()),
+            (Some(10), Some(1))
+        );
         let (s, r) = call(&app, &fd, Method::POST, "/api/v1/referrals", Some(json!({
         "id": "F-1", "resident_id": person, "to_institution_id": lead,
         "direction": "up", "urgency": "routine", "reason": "BP not at target at two follow-ups"
