@@ -3,13 +3,11 @@
 //! can be booked (the public tranche's QUOTA-1 refusal is tested in the service layer).
 
 use crate::helpers::{App, spawn_app};
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use yilian_domain::capacity::Pool;
 use yilian_domain::ids::PoolId;
-use yilian_domain::registry::MemberRole;
 use yilian_store::capacity::PoolRow;
 
 /// Opens pool `id` of 3 slots (1 reserved) at the first group's lead, release under way.
@@ -40,15 +38,8 @@ async fn book(
     resident: &str,
 ) -> (StatusCode, Value) {
     let body = json!({"key": key, "pool_id": pool, "resident_id": resident});
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/bookings")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let r = app.send_raw(req).await;
-    (r.status, r.json())
+    app.call(token, Method::POST, "/api/v1/bookings", Some(body))
+        .await
 }
 
 yilian_store::dbtest!(
@@ -56,29 +47,7 @@ yilian_store::dbtest!(
     |store| {
         let app = spawn_app(store).await;
         let pool = open_pool(&app, "POOL1").await;
-        let reg = app.registry();
-        let group = app.groups()[0];
-        let members: Vec<_> = reg
-            .members_of(&group.id, None)
-            .filter(|m| m.role == MemberRole::Member)
-            .map(|m| m.institution_id.clone())
-            .collect();
-        let signed_with = |t: &yilian_domain::ids::TeamId| -> Vec<String> {
-            app.city
-                .residents
-                .iter()
-                .filter(|r| r.team_id.as_ref() == Some(t))
-                .map(|r| r.id.to_string())
-                .collect()
-        };
-        // the member team with the most signed residents
-        let team = reg
-            .teams
-            .iter()
-            .filter(|t| members.contains(&t.institution_id))
-            .max_by_key(|t| signed_with(&t.id).len())
-            .unwrap();
-        let signed = signed_with(&team.id);
+        let (team, signed) = app.busiest_member_team();
         assert!(
             signed.len() >= 4,
             "the test city signs enough residents with one team"

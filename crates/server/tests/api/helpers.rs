@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use yilian_domain::ids::UserId;
 use yilian_domain::policy::Profile;
-use yilian_domain::registry::{Consortium, ConsortiumKind, Registry};
+use yilian_domain::registry::{Consortium, ConsortiumKind, MemberRole, Registry, Team};
 use yilian_server::{AppState, router};
 use yilian_service::identity::Keyring;
 use yilian_store::Store;
@@ -107,6 +107,50 @@ impl App {
         .unwrap()
         .unwrap();
         t.secret.reveal().to_owned()
+    }
+    /// A JSON request as the user of `token`: the status and the body.
+    pub(crate) async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.map_or_else(Body::empty, |v| Body::from(v.to_string())))
+            .unwrap();
+        let r = self.send_raw(req).await;
+        (r.status, r.json())
+    }
+    /// The member team of the first urban medical group with the most signed residents,
+    /// and those residents' ids.
+    pub(crate) fn busiest_member_team(&self) -> (&Team, Vec<String>) {
+        let reg = self.registry();
+        let group = self.groups()[0];
+        let members: Vec<_> = reg
+            .members_of(&group.id, None)
+            .filter(|m| m.role == MemberRole::Member)
+            .map(|m| m.institution_id.clone())
+            .collect();
+        let signed = |t: &Team| -> Vec<String> {
+            self.city
+                .residents
+                .iter()
+                .filter(|r| r.team_id.as_ref() == Some(&t.id))
+                .map(|r| r.id.to_string())
+                .collect()
+        };
+        let team = reg
+            .teams
+            .iter()
+            .filter(|t| members.contains(&t.institution_id))
+            .max_by_key(|t| signed(t).len())
+            .unwrap();
+        (team, signed(team))
     }
     /// Sends as the administrator unless the request names its own credentials.
     pub(crate) async fn send(&self, mut req: Request<Body>) -> Reply {
