@@ -398,9 +398,18 @@ describe('console', () => {
       await page.fill('#to_institution_id', city.lead);
       await page.selectOption('#urgency', 'urgent');
       await page.fill('#reason', '血压两次随访未达标');
+      // a slot on the spot: the demo's cardiology pool at the lead, the morning two days on
+      // (China's date), whose reserved tranche is open to referrers and not yet returned
+      const day = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
+      const pool = `${city.lead}-D0-${day}-am`;
+      await page.fill('#pool_id', pool);
       await clickAndWait(page, 'form[action="/referrals"] button[type=submit]');
       assert.equal(pathname(page), '/referrals', `after referring the page is ${page.url()}`);
       assert.equal(await page.locator('tr[data-status=requested]').count(), 1, 'the outbox shows it requested');
+      const pools = await (await page.request.get(`${base}/api/v1/pools?institution=${city.lead}&day=${day}`)).json();
+      const booked = pools.find((p) => p.pool_id === pool);
+      assert.ok(booked, `pool ${pool} is listed`);
+      assert.equal(booked.booked_reserved, 1, 'the referral took a reserved slot');
       await logout(page);
 
       await login(page, 'e2e-desk');

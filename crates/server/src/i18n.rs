@@ -143,6 +143,7 @@ labels! {
     NavReferrals => ("双向转诊", "Referrals"),
     NewReferral => ("发起转诊", "Refer a person"),
     Refer => ("提交转诊", "Refer"),
+    BookPool => ("同时预约号源池（可选）", "Book a slot in pool (optional)"),
     Inbox => ("收到的转诊（待办）", "Referrals received"),
     Outbox => ("发出的转诊", "Referrals sent"),
     ReferralId => ("转诊单号", "Referral"),

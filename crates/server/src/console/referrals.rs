@@ -1,7 +1,8 @@
 //! Referrals in the console (issue 4, item 8): the referral desk's inbox with the moves the
 //! desk owns, the referrer's outbox with each referral's status and returned outcome, and
-//! the form that refers a person (booking a reserved slot on the spot when a pool is
-//! named). Everything goes through the same functions as the API.
+//! the form that refers a person (booking a slot on the spot when a pool is named: a
+//! reserved one for primary care, QUOTA-1). Everything goes through the same functions as
+//! the API.
 
 use super::escape;
 use super::frame::{PageCtx, error_in, or_error};
@@ -10,6 +11,7 @@ use crate::access::Who;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};
 use crate::i18n::Label;
+use crate::routes::bookings::{BookingInput, book_for};
 use crate::routes::referrals::{ActionInput, ReferralInput, act_on, list, open};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -113,6 +115,7 @@ async fn page_body(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Respons
          <label for=\"to_institution_id\">{to}</label> <input id=\"to_institution_id\" name=\"to_institution_id\" required maxlength=\"128\"></p>\
          <p><label for=\"urgency\">{urg}</label> <select id=\"urgency\" name=\"urgency\"><option value=\"routine\">常规 routine</option><option value=\"urgent\">加急 urgent</option><option value=\"emergency\">急诊 emergency</option></select> \
          <label for=\"direction\">{dir}</label> <select id=\"direction\" name=\"direction\"><option value=\"up\">上转 up</option><option value=\"down\">下转 down</option><option value=\"lateral\">平转 lateral</option><option value=\"external\">外转 external</option></select></p>\
+         <p><label for=\"pool_id\">{pool}</label> <input id=\"pool_id\" name=\"pool_id\" maxlength=\"128\"></p>\
          <p><label for=\"reason\">{reason}</label><br><textarea id=\"reason\" name=\"reason\" required maxlength=\"2000\" rows=\"3\" cols=\"60\"></textarea></p>\
          <p><button type=\"submit\">{submit}</button></p></form></section>\n\
          <section class=\"panel\"><h2>{inbox_h}</h2>\n{inbox}</section>\n<section class=\"panel\"><h2>{outbox_h}</h2>\n{outbox}</section>\n",
@@ -123,6 +126,7 @@ async fn page_body(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Respons
         urg = ctx.t(Label::Urgency),
         dir = ctx.t(Label::Direction),
         reason = ctx.t(Label::Reason),
+        pool = ctx.t(Label::BookPool),
         submit = ctx.t(Label::Refer),
         inbox_h = ctx.t(Label::Inbox),
         outbox_h = ctx.t(Label::Outbox),
@@ -141,7 +145,7 @@ pub(crate) async fn referrals_page(
     or_error(&ctx, page_body(&state, &ctx, &who).await)
 }
 
-/// The new-referral form's fields.
+/// The new-referral form's fields; with a pool, a slot is booked on the spot.
 #[derive(Debug, Deserialize)]
 pub(crate) struct NewReferralForm {
     resident_id: String,
@@ -149,6 +153,7 @@ pub(crate) struct NewReferralForm {
     direction: String,
     urgency: String,
     reason: String,
+    pool_id: Option<String>,
 }
 
 /// `POST /referrals`.
@@ -158,15 +163,35 @@ pub(crate) async fn open_form(
     who: Who,
     Form(f): Form<NewReferralForm>,
 ) -> Response {
-    let input = ReferralInput {
-        id: None,
-        resident_id: f.resident_id.trim().to_owned(),
-        to_institution_id: f.to_institution_id.trim().to_owned(),
-        direction: f.direction,
-        urgency: f.urgency,
-        reason: f.reason,
+    // the referral's id is made here so that the slot's booking key can name it: a
+    // resubmitted form books the same slot again, not a second one
+    let id = format!("F{}", &yilian_service::auth::random_hex().reveal()[..15]);
+    let resident_id = f.resident_id.trim().to_owned();
+    let result = async {
+        if let Some(pool) = f
+            .pool_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let booking = BookingInput {
+                key: format!("{id}-slot"),
+                pool_id: pool.to_owned(),
+                resident_id: resident_id.clone(),
+            };
+            book_for(&state, &who, &booking).await?;
+        }
+        let input = ReferralInput {
+            id: Some(id.clone()),
+            resident_id: resident_id.clone(),
+            to_institution_id: f.to_institution_id.trim().to_owned(),
+            direction: f.direction,
+            urgency: f.urgency,
+            reason: f.reason,
+        };
+        open(&state, &who, &input).await
     };
-    match open(&state, &who, &input).await {
+    match result.await {
         Ok(_) => Redirect::to("/referrals").into_response(),
         Err(e) => error_in(&ctx, &e),
     }

@@ -30,13 +30,13 @@ pub(crate) struct BookingInput {
     /// The client's idempotency key: send the same key again after a timeout or a crash
     /// and get the same booking, never a second one.
     #[schema(min_length = 1, max_length = 128)]
-    key: String,
+    pub(crate) key: String,
     /// The slot pool.
     #[schema(min_length = 1, max_length = 128)]
-    pool_id: String,
+    pub(crate) pool_id: String,
     /// The person booked.
     #[schema(min_length = 1, max_length = 128)]
-    resident_id: String,
+    pub(crate) resident_id: String,
 }
 
 /// A booking made.
@@ -110,19 +110,29 @@ pub(crate) async fn book(
     who: Who,
     Json(input): Json<BookingInput>,
 ) -> Result<(StatusCode, Json<BookingDto>), ApiError> {
+    let b = book_for(&state, &who, &input).await?;
+    Ok((StatusCode::CREATED, Json(b.into())))
+}
+
+/// Books a slot (the API's and the console's one way to).
+pub(crate) async fn book_for(
+    state: &AppState,
+    who: &Who,
+    input: &BookingInput,
+) -> Result<BookingRow, ApiError> {
     let key = BookingKey::parse(&input.key).map_err(|e| ApiError::invalid_because("key", &e))?;
     let pool =
         PoolId::parse(&input.pool_id).map_err(|e| ApiError::invalid_because("pool_id", &e))?;
     let rid = resident_id("resident_id", &input.resident_id)?;
     let reg = yilian_store::registry::load_registry(&state.store).await?;
-    let (row, resource) = load_person(&state, &reg, &rid).await?;
+    let (row, resource) = load_person(state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::BookSlot,
         resource: &resource,
         purpose: "referral",
         detail: serde_json::json!({"pool": pool.as_str(), "key": key.as_str()}),
     };
-    let permit = authorize(&state, &reg, &who, ask).await?;
+    let permit = authorize(state, &reg, who, ask).await?;
     if row.is_none() {
         return Err(ApiError::NotFound {
             what: "resident",
@@ -137,7 +147,7 @@ pub(crate) async fn book(
         by: who.signed_in.actor.user_id.to_string(),
     };
     match state.booker.book(request).await? {
-        Ok(b) => Ok((StatusCode::CREATED, Json(b.into()))),
+        Ok(b) => Ok(b),
         Err(BookError::NoSuchPool(p)) => Err(ApiError::NotFound {
             what: "pool",
             id: p.to_string(),
