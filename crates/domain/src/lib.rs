@@ -15,3 +15,9 @@ pub mod ids;
 pub mod policy;
 pub mod referral;
 pub mod registry;
+
+/// China's time zone (UTC+8, no daylight saving): civil dates, deadlines and sessions are
+/// China's, whatever the server's clock zone.
+pub fn china() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("BUG: +08:00 is a valid offset")
+}

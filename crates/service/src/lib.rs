@@ -26,20 +26,17 @@ pub fn cli_actor() -> String {
     format!("cli:{user}")
 }
 
-/// China's time zone (UTC+8, no daylight saving).
-fn china() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("BUG: +08:00 is a valid offset")
-}
-
 /// Today in China: deadlines, validity and the audit day are civil dates there, whatever
 /// the server's clock zone.
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&china()).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&yilian_domain::china())
+        .date_naive()
 }
 
 /// An instant as a person in China reads it (`2026-11-30 06:53:38`), for pages and reports.
 pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&china())
+    at.with_timezone(&yilian_domain::china())
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }

@@ -45,7 +45,7 @@ const DAYS: u32 = 7;
 /// hospital's daily slots with a third reserved; reserved slots open 14 days ahead, public
 /// ones 7, unused reserved slots return the evening before.
 pub fn demo_pools(registry: &Registry, today: NaiveDate) -> Vec<DemoPool> {
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("BUG: +08:00 is an offset");
+    let china = yilian_domain::china();
     let mut leads: Vec<&InstitutionId> = registry.consortia.iter().map(|c| &c.lead).collect();
     leads.sort();
     leads.dedup();

@@ -55,7 +55,7 @@ pub use phone::{PhoneError, PhoneKind, PhoneNo};
 pub use policy::{
     Action, ActionKind, Actor, CityTopology, Decision, DenyReason, Grant, GrantError,
     NonEmptyReason, REASON_LEN_MAX, ReasonError, Resource, Role, Scope, ScopeKind, Topology,
-    UserId, can, can_attempt,
+    UserId, can, can_attempt, grants_for,
 };
 
 #[cfg(test)]

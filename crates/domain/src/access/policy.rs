@@ -553,6 +553,15 @@ impl Decision {
     }
 }
 
+/// The grants of `actor` whose role may ever do `action`: the shallow check, grant by grant,
+/// for callers that act through one of them (the institutions a user refers for).
+pub fn grants_for(actor: &Actor, action: ActionKind) -> impl Iterator<Item = &Grant> {
+    actor
+        .grants
+        .iter()
+        .filter(move |g| rule(g.role, action).is_some())
+}
+
 /// The shallow check, before anything is loaded: does the actor hold any grant whose
 /// role may ever do `action`? Denying here keeps a request that can never succeed from
 /// reaching the database (and from learning, by timing, whether an id exists).
@@ -561,7 +570,7 @@ pub fn can_attempt(actor: &Actor, action: ActionKind) -> Result<(), DenyReason> 
     if actor.grants.is_empty() {
         return Err(DenyReason::NoGrant);
     }
-    if actor.grants.iter().any(|g| rule(g.role, action).is_some()) {
+    if grants_for(actor, action).next().is_some() {
         Ok(())
     } else {
         Err(DenyReason::RoleMayNot)

@@ -218,8 +218,9 @@ pub(crate) async fn act_form(
     let at = match f.at.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
-            Ok(local) => chrono::FixedOffset::east_opt(8 * 3600)
-                .and_then(|china| china.from_local_datetime(&local).single())
+            Ok(local) => yilian_domain::china()
+                .from_local_datetime(&local)
+                .single()
                 .map(|t| t.with_timezone(&chrono::Utc)),
             Err(_) => {
                 let e = ApiError::invalid(

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use yilian_domain::access::{Action, Scope};
+use yilian_domain::access::{Action, ActionKind, Scope, grants_for};
 use yilian_domain::ids::{InstitutionId, ReferralId};
 use yilian_domain::referral::{Command, Direction, NewReferral, Party, Referral, Urgency};
 use yilian_domain::registry::Registry;
@@ -425,21 +425,7 @@ pub(crate) async fn list(
 ) -> Result<Vec<Referral>, ApiError> {
     let reg = yilian_store::registry::load_registry(&state.store).await?;
     // the institutions the caller's referring grants act for: their lists, nobody else's
-    let mut institutions: Vec<InstitutionId> = who
-        .signed_in
-        .actor
-        .grants
-        .iter()
-        .filter(|g| {
-            yilian_domain::access::can_attempt(
-                &yilian_domain::access::Actor {
-                    user_id: who.signed_in.actor.user_id.clone(),
-                    grants: vec![(*g).clone()],
-                },
-                yilian_domain::access::ActionKind::Refer,
-            )
-            .is_ok()
-        })
+    let mut institutions: Vec<InstitutionId> = grants_for(&who.signed_in.actor, ActionKind::Refer)
         .filter_map(|g| institution_of(&reg, g.scope()))
         .collect();
     institutions.sort();
