@@ -31,6 +31,8 @@
 //!     direction: Direction::Up,
 //!     urgency: Urgency::Emergency,
 //!     reason: "SBP 186 / DBP 112".into(),
+//!     team: None,
+//!     care_plan: None,
 //! });
 //! let events = decide(None, &request, &Party::Institution(from), at).unwrap();
 //! let r = apply(None, &events[0]);
@@ -43,8 +45,12 @@
 //! );
 //! ```
 
-use crate::ids::{InstitutionId, ReferralId, ResidentId};
+pub mod care_plan;
+pub mod clock;
+
+use crate::ids::{ConsortiumId, InstitutionId, ReferralId, ResidentId, TeamId};
 use crate::registry::CodeError;
+use care_plan::{CarePlan, CarePlanError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +138,12 @@ pub struct NewReferral {
     pub urgency: Urgency,
     /// Why (clinical summary).
     pub reason: String,
+    /// The family-doctor team at the receiver that takes the patient over (down-referrals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamId>,
+    /// What the team needs to take over (down-referrals; REF-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_plan: Option<CarePlan>,
 }
 
 /// A command to move a referral.
@@ -160,7 +172,8 @@ pub enum Command {
         /// The booking that holds the slot or bed.
         booking: String,
     },
-    /// The receiver records the patient's arrival.
+    /// The receiver records the patient's arrival (for a down-referral: the team confirms
+    /// its first visit).
     Arrive,
     /// The receiver returns the outcome to the referrer.
     Complete {
@@ -174,6 +187,15 @@ pub enum Command {
     },
     /// The clock ends a referral that waited past its deadline.
     Expire,
+    /// The clock escalates a referral whose stage is overdue ([`clock`]).
+    Escalate {
+        /// 1: to the receiver's referral desk; 2: to the group's manager.
+        level: u8,
+        /// The deadline that was missed.
+        deadline: DateTime<Utc>,
+        /// The receiver's group, whose manager level 2 reaches (none outside a group).
+        group: Option<ConsortiumId>,
+    },
 }
 
 /// What happened to a referral: one event per transition, with who and when.
@@ -228,6 +250,19 @@ pub enum Change {
     },
     /// `ReferralExpired`.
     Expired,
+    /// `ReferralEscalated`: a stage is overdue; it counts against `receiver`.
+    Escalated {
+        /// 1: the receiver's desk; 2: the group's manager.
+        level: u8,
+        /// The stage that is overdue.
+        stage: Status,
+        /// Its missed deadline.
+        deadline: DateTime<Utc>,
+        /// The receiver it counts against.
+        receiver: InstitutionId,
+        /// The receiver's group (level 2 reaches its manager).
+        group: Option<ConsortiumId>,
+    },
 }
 
 impl Change {
@@ -243,6 +278,7 @@ impl Change {
             Change::Completed { .. } => "ReferralCompleted",
             Change::Cancelled { .. } => "ReferralCancelled",
             Change::Expired => "ReferralExpired",
+            Change::Escalated { .. } => "ReferralEscalated",
         }
     }
 }
@@ -260,6 +296,12 @@ pub struct Referral {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// The outcome returned to the referrer, once completed.
     pub outcome: Option<String>,
+    /// When the current stage (status) began: its clock runs from here.
+    pub stage_since: DateTime<Utc>,
+    /// How far the current stage has been escalated (0: not overdue).
+    pub escalation: u8,
+    /// When it was last escalated.
+    pub escalated_at: Option<DateTime<Utc>>,
     /// Events so far.
     pub version: u32,
 }
@@ -303,6 +345,23 @@ pub enum ReferralError {
     /// Redirected to the receiver it is with, or referred to the referrer itself.
     #[error("the receiver must be another institution / 接收方须为其他机构")]
     SameInstitution,
+    /// REF-1: a down-referral goes to a family-doctor team with a care plan.
+    #[error(
+        "REF-1: a down-referral names the family-doctor team and carries a care plan / 下转须指定家庭医生团队并附诊疗方案"
+    )]
+    DownNeedsTeamAndPlan,
+    /// A team is named on a referral that is not a down-referral.
+    #[error("only a down-referral goes to a family-doctor team / 仅下转可指定家庭医生团队")]
+    TeamOnlyDown,
+    /// The care plan misses a part.
+    #[error(transparent)]
+    CarePlan(#[from] CarePlanError),
+    /// An escalation out of turn (not the next level, or beyond the group manager).
+    #[error("escalation to level {level} is not the next one / 升级层级不正确")]
+    EscalationOutOfTurn {
+        /// The level asked for.
+        level: u8,
+    },
 }
 
 fn command_name(c: &Command) -> &'static str {
@@ -316,6 +375,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Complete { .. } => "complete",
         Command::Cancel { .. } => "cancel",
         Command::Expire => "expire",
+        Command::Escalate { .. } => "escalate",
     }
 }
 
@@ -354,6 +414,14 @@ pub fn decide(
                 }
                 let mut new = new.clone();
                 new.reason = reason(&new.reason)?;
+                match (new.direction, &new.team, &new.care_plan) {
+                    (Direction::Down, Some(_), Some(plan)) => {
+                        new.care_plan = Some(plan.checked()?);
+                    }
+                    (Direction::Down, _, _) => return Err(ReferralError::DownNeedsTeamAndPlan),
+                    (_, Some(_), _) => return Err(ReferralError::TeamOnlyDown),
+                    (_, None, _) => {}
+                }
                 event(Change::Requested(new))
             }
             Command::Accept
@@ -363,7 +431,8 @@ pub fn decide(
             | Command::Arrive
             | Command::Complete { .. }
             | Command::Cancel { .. }
-            | Command::Expire => Err(ReferralError::Unknown),
+            | Command::Expire
+            | Command::Escalate { .. } => Err(ReferralError::Unknown),
         };
     };
     let receiver = Party::Institution(r.opened.to.clone());
@@ -416,7 +485,11 @@ pub fn decide(
                 booking: booking.clone(),
             })
         }
-        (Status::Scheduled, Command::Arrive) => {
+        // a team's first visit to a down-referred patient needs no booked slot
+        (Status::Scheduled, Command::Arrive) | (Status::Accepted, Command::Arrive) => {
+            if r.status == Status::Accepted && r.opened.direction != Direction::Down {
+                return wrong();
+            }
             must_be(&receiver)?;
             event(Change::Arrived)
         }
@@ -438,6 +511,26 @@ pub fn decide(
         (Status::Requested | Status::Accepted | Status::Scheduled, Command::Expire) => {
             must_be(&Party::Clock)?;
             event(Change::Expired)
+        }
+        (
+            Status::Requested | Status::Accepted | Status::Scheduled | Status::Arrived,
+            Command::Escalate {
+                level,
+                deadline,
+                group,
+            },
+        ) => {
+            must_be(&Party::Clock)?;
+            if *level != r.escalation + 1 || *level > 2 {
+                return Err(ReferralError::EscalationOutOfTurn { level: *level });
+            }
+            event(Change::Escalated {
+                level: *level,
+                stage: r.status,
+                deadline: *deadline,
+                receiver: r.opened.to.clone(),
+                group: group.clone(),
+            })
         }
         (
             Status::Accepted
@@ -480,7 +573,6 @@ pub fn decide(
         )
         | (
             Status::Requested
-            | Status::Accepted
             | Status::Arrived
             | Status::Rejected
             | Status::Completed
@@ -505,6 +597,10 @@ pub fn decide(
             | Status::Cancelled
             | Status::Expired,
             Command::Cancel { .. } | Command::Expire,
+        )
+        | (
+            Status::Rejected | Status::Completed | Status::Cancelled | Status::Expired,
+            Command::Escalate { .. },
         ) => wrong(),
     }
 }
@@ -524,6 +620,9 @@ pub fn apply(state: Option<Referral>, event: &Event) -> Referral {
                 changed_at: at,
                 scheduled_at: None,
                 outcome: None,
+                stage_since: at,
+                escalation: 0,
+                escalated_at: None,
                 version: 1,
             };
         }
@@ -550,6 +649,16 @@ pub fn apply(state: Option<Referral>, event: &Event) -> Referral {
         }
         Change::Cancelled { .. } => r.status = Status::Cancelled,
         Change::Expired => r.status = Status::Expired,
+        Change::Escalated { level, .. } => {
+            r.escalation = *level;
+            r.escalated_at = Some(at);
+        }
+    }
+    if !matches!(event.change, Change::Escalated { .. }) {
+        // a new stage: its clock starts now, not overdue
+        r.stage_since = at;
+        r.escalation = 0;
+        r.escalated_at = None;
     }
     r.changed_at = at;
     r.version += 1;
@@ -578,6 +687,33 @@ mod tests {
             direction: Direction::Up,
             urgency,
             reason: "not at target twice".into(),
+            team: None,
+            care_plan: None,
+        }
+    }
+    fn down() -> NewReferral {
+        NewReferral {
+            from: inst("H1"),
+            to: inst("S1"),
+            direction: Direction::Down,
+            team: Some(TeamId::parse("T1").unwrap()),
+            care_plan: Some(CarePlan {
+                diagnosis: "高血压 2级".into(),
+                medications: vec![],
+                plan: "家庭自测血压".into(),
+                follow_ups: vec![care_plan::FollowUp {
+                    due: chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+                    task: "复查血压".into(),
+                }],
+            }),
+            ..new(Urgency::Routine)
+        }
+    }
+    fn escalate(level: u8) -> Command {
+        Command::Escalate {
+            level,
+            deadline: at(0),
+            group: None,
         }
     }
     fn run(cmds: &[(Command, Party)]) -> Result<Referral, ReferralError> {
@@ -681,6 +817,91 @@ mod tests {
     }
 
     #[test]
+    fn a_down_referral_goes_to_a_team_with_a_plan_and_the_team_confirms_the_first_visit() {
+        let r = run(&[
+            (Command::Request(down()), h1()),
+            (Command::Accept, s1()),
+            (Command::Arrive, s1()),
+        ])
+        .unwrap();
+        assert_eq!(r.status, Status::Arrived);
+        assert_eq!(r.opened.care_plan.unwrap().follow_ups[0].task, "复查血压");
+        let no_plan = NewReferral {
+            care_plan: None,
+            ..down()
+        };
+        assert_eq!(
+            run(&[(Command::Request(no_plan), h1())]),
+            Err(ReferralError::DownNeedsTeamAndPlan)
+        );
+        let no_team = NewReferral {
+            team: None,
+            ..down()
+        };
+        assert_eq!(
+            run(&[(Command::Request(no_team), h1())]),
+            Err(ReferralError::DownNeedsTeamAndPlan)
+        );
+        let mut bad = down();
+        bad.care_plan.as_mut().unwrap().diagnosis = " ".into();
+        assert!(matches!(
+            run(&[(Command::Request(bad), h1())]),
+            Err(ReferralError::CarePlan(e)) if e.field == "care_plan.diagnosis"
+        ));
+        let team_up = NewReferral {
+            team: Some(TeamId::parse("T1").unwrap()),
+            ..new(Urgency::Routine)
+        };
+        assert_eq!(
+            run(&[(Command::Request(team_up), s1())]),
+            Err(ReferralError::TeamOnlyDown)
+        );
+        // an up-referral's patient arrives only at a booked time
+        let err = run(&[
+            (Command::Request(new(Urgency::Routine)), s1()),
+            (Command::Accept, h1()),
+            (Command::Arrive, h1()),
+        ]);
+        assert!(
+            matches!(err, Err(ReferralError::WrongStatus { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_clock_escalates_in_turn_and_a_move_starts_a_fresh_stage() {
+        let r = run(&[
+            (Command::Request(new(Urgency::Routine)), s1()),
+            (escalate(1), Party::Clock),
+            (escalate(2), Party::Clock),
+        ])
+        .unwrap();
+        assert_eq!((r.escalation, r.escalated_at), (2, Some(at(2))));
+        assert_eq!(r.stage_since, at(0), "an escalation is no new stage");
+        assert_eq!(r.status, Status::Requested);
+        let err = run(&[
+            (Command::Request(new(Urgency::Routine)), s1()),
+            (escalate(2), Party::Clock),
+        ]);
+        assert_eq!(err, Err(ReferralError::EscalationOutOfTurn { level: 2 }));
+        let err = run(&[
+            (Command::Request(new(Urgency::Routine)), s1()),
+            (escalate(1), h1()),
+        ]);
+        assert_eq!(err, Err(ReferralError::NotOwner));
+        let r = run(&[
+            (Command::Request(new(Urgency::Routine)), s1()),
+            (escalate(1), Party::Clock),
+            (Command::Accept, h1()),
+        ])
+        .unwrap();
+        assert_eq!(
+            (r.escalation, r.escalated_at, r.stage_since),
+            (0, None, at(2))
+        );
+    }
+
+    #[test]
     fn nothing_moves_a_finished_referral() {
         let err = run(&[
             (Command::Request(new(Urgency::Routine)), s1()),
@@ -729,6 +950,8 @@ mod tests {
             }),
             Just(Command::Cancel { reason: "r".into() }),
             Just(Command::Expire),
+            Just(escalate(1)),
+            Just(escalate(2)),
         ];
         (cmd, party)
     }
@@ -751,7 +974,7 @@ mod tests {
                         prop_assert!(!before.status.is_final());
                         let owner = before.owner().unwrap();
                         let cancel = matches!(c, Command::Cancel { .. });
-                        let expire = matches!(c, Command::Expire);
+                        let expire = matches!(c, Command::Expire | Command::Escalate { .. });
                         let allowed = by == &owner
                             || (cancel && by == &s1())
                             || (expire && by == &Party::Clock);
@@ -764,6 +987,7 @@ mod tests {
                     Err(_) => prop_assert_eq!(&r, &before),
                 }
                 prop_assert!(!(emergency && r.status == Status::Rejected));
+                prop_assert!(r.escalation <= 2);
             }
         }
     }

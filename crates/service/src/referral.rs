@@ -2,21 +2,35 @@
 //! domain's state machine, and store the events and the new state in one transaction,
 //! over the version the decision was made on. Two desks acting at once cannot both win:
 //! the loser's write finds a newer version (and its event a taken stream number) and is
-//! told to look again.
+//! told to look again. Every write also sets when the referral's clock next fires
+//! (`crate::clock` fires it).
 
 use crate::ServiceError;
 use chrono::{DateTime, Utc};
 use yilian_domain::ids::ReferralId;
-use yilian_domain::referral::{Command, Party, Referral, ReferralError, apply, decide};
+use yilian_domain::policy::Profile;
+use yilian_domain::referral::{
+    Change, Command, Party, Referral, ReferralError, apply, clock, decide,
+};
 use yilian_store::Store;
 use yilian_store::event::{NewEvent, append};
 use yilian_store::referral;
 
+/// When the clock next fires for `r` under `profile` (none when REF-5 is switched off).
+pub fn next_alarm(r: &Referral, profile: &Profile) -> Option<clock::Alarm> {
+    let rule = &profile.rules.ref5;
+    if !rule.enabled {
+        return None;
+    }
+    clock::alarm(r, &rule.clocks, profile.calendar())
+}
+
 /// Gives `command` to referral `id` (for [`Command::Request`], the id of the new one) as
-/// `by`, recorded as done by the user `actor`. The referral after the move, or the rule
-/// that refused it (nothing stored).
+/// `by`, recorded as done by the user `actor`; `profile` sets its clock. The referral
+/// after the move, or the rule that refused it (nothing stored).
 pub async fn act(
     store: &Store,
+    profile: &Profile,
     id: &ReferralId,
     command: &Command,
     by: &Party,
@@ -35,12 +49,24 @@ pub async fn act(
     }
     let next = state.expect("BUG: decide returned no event for an accepted command");
     let mut tx = store.begin().await?;
-    if !referral::put(&mut tx, &next, expected).await? {
+    let due_at = next_alarm(&next, profile).map(|a| a.at);
+    if !referral::put(&mut tx, &next, expected, due_at).await? {
         return Err(ServiceError::Conflict(format!(
             "referral {id} was changed meanwhile; reload it and try again / 转诊单已被他人更新，请刷新后重试"
         )));
     }
     for e in &events {
+        if let Change::Escalated {
+            level,
+            stage,
+            deadline,
+            receiver,
+            ..
+        } = &e.change
+        {
+            referral::record_overdue(&mut tx, id, *level, *stage, receiver, *deadline, e.at)
+                .await?;
+        }
         let payload = serde_json::json!({ "by": e.by, "change": e.change });
         append(
             &mut tx,
@@ -60,20 +86,26 @@ pub async fn act(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)] // a panic is how a test reports
     use super::*;
-    use yilian_domain::ids::ResidentId;
+    use yilian_domain::ids::{InstitutionId, ResidentId};
     use yilian_domain::referral::{Direction, NewReferral, Status, Urgency};
     use yilian_store::dbtest;
 
-    dbtest!(a_referral_goes_up_and_its_outcome_comes_back, |store| {
+    /// A small demo city in `store`, its first group's lead and a member, and an
+    /// up-referral from the member to the lead opened with id `id`.
+    pub(crate) async fn city_and_up_referral(
+        store: &Store,
+        id: &str,
+        urgency: Urgency,
+    ) -> (yilian_synth::City, InstitutionId, InstitutionId, Command) {
         let city = yilian_synth::demo_city(&yilian_synth::CityParams {
             seed: 1,
             residents: 50,
             grids: 2,
         });
-        crate::import::store_city(&store, &city.registry, city.residents.clone(), "test")
+        crate::import::store_city(store, &city.registry, city.residents.clone(), "test")
             .await
             .unwrap();
         let lead = city.registry.consortia[0].lead.clone();
@@ -84,28 +116,39 @@ mod tests {
             .unwrap()
             .institution_id
             .clone();
+        let open = Command::Request(NewReferral {
+            id: ReferralId::parse(id).unwrap(),
+            resident: ResidentId::parse(city.residents[0].id.as_str()).unwrap(),
+            from: member.clone(),
+            to: lead.clone(),
+            direction: Direction::Up,
+            urgency,
+            reason: "BP not at target twice".into(),
+            team: None,
+            care_plan: None,
+        });
+        (city, lead, member, open)
+    }
+
+    dbtest!(a_referral_goes_up_and_its_outcome_comes_back, |store| {
+        let (_city, lead, member, open) =
+            city_and_up_referral(&store, "F1", Urgency::Routine).await;
         let id = ReferralId::parse("F1").unwrap();
         let (s1, h1) = (
             Party::Institution(member.clone()),
             Party::Institution(lead.clone()),
         );
         let now = Utc::now();
-        let open = Command::Request(NewReferral {
-            id: id.clone(),
-            resident: ResidentId::parse(city.residents[0].id.as_str()).unwrap(),
-            from: member.clone(),
-            to: lead.clone(),
-            direction: Direction::Up,
-            urgency: Urgency::Routine,
-            reason: "BP not at target twice".into(),
-        });
-        act(&store, &id, &open, &s1, "fd", now)
+        let profile = Profile::builtin("national").unwrap();
+        act(&store, &profile, &id, &open, &s1, "fd", now)
             .await
             .unwrap()
             .unwrap();
         // a repeated request changes nothing
         assert_eq!(
-            act(&store, &id, &open, &s1, "fd", now).await.unwrap(),
+            act(&store, &profile, &id, &open, &s1, "fd", now)
+                .await
+                .unwrap(),
             Err(ReferralError::Exists)
         );
         for (c, by) in [
@@ -125,7 +168,7 @@ mod tests {
                 &h1,
             ),
         ] {
-            act(&store, &id, &c, by, "desk", now)
+            act(&store, &profile, &id, &c, by, "desk", now)
                 .await
                 .unwrap()
                 .unwrap();

@@ -4,82 +4,170 @@
 use crate::{Store, StoreError, Tx, with_pool, with_tx};
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
-use yilian_domain::ids::{InstitutionId, ReferralId, ResidentId};
+use yilian_domain::ids::{InstitutionId, ReferralId, ResidentId, TeamId};
 use yilian_domain::referral::{Direction, NewReferral, Referral, Status, Urgency};
 
 const COLUMNS: &str = "referral_id, resident_id, from_institution_id, to_institution_id, direction, urgency, \
-     reason, status, changed_at, scheduled_at, outcome, version";
+     reason, status, changed_at, scheduled_at, outcome, version, to_team_id, care_plan, \
+     COALESCE(stage_since, changed_at) AS stage_since, escalation, escalated_at";
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    i64,
-);
+/// A referral row as read.
+#[derive(sqlx::FromRow)]
+struct Row {
+    referral_id: String,
+    resident_id: String,
+    from_institution_id: String,
+    to_institution_id: String,
+    direction: String,
+    urgency: String,
+    reason: String,
+    status: String,
+    changed_at: DateTime<Utc>,
+    scheduled_at: Option<DateTime<Utc>>,
+    outcome: Option<String>,
+    version: i64,
+    to_team_id: Option<String>,
+    care_plan: Option<String>,
+    stage_since: DateTime<Utc>,
+    escalation: i64,
+    escalated_at: Option<DateTime<Utc>>,
+}
 
 fn from_row(r: Row) -> Result<Referral, StoreError> {
-    let (
-        id,
-        resident,
-        from,
-        to,
-        direction,
-        urgency,
-        reason,
-        status,
-        changed_at,
-        scheduled_at,
-        outcome,
-        version,
-    ) = r;
+    let id = r.referral_id;
     let bad = |e: String| StoreError::corrupt("referral", &id, e);
     Ok(Referral {
         opened: NewReferral {
             id: ReferralId::parse(&id).map_err(|e| bad(e.to_string()))?,
-            resident: ResidentId::parse(&resident).map_err(|e| bad(e.to_string()))?,
-            from: InstitutionId::parse(&from).map_err(|e| bad(e.to_string()))?,
-            to: InstitutionId::parse(&to).map_err(|e| bad(e.to_string()))?,
-            direction: Direction::parse(&direction).map_err(|e| bad(e.to_string()))?,
-            urgency: Urgency::parse(&urgency).map_err(|e| bad(e.to_string()))?,
-            reason,
+            resident: ResidentId::parse(&r.resident_id).map_err(|e| bad(e.to_string()))?,
+            from: InstitutionId::parse(&r.from_institution_id).map_err(|e| bad(e.to_string()))?,
+            to: InstitutionId::parse(&r.to_institution_id).map_err(|e| bad(e.to_string()))?,
+            direction: Direction::parse(&r.direction).map_err(|e| bad(e.to_string()))?,
+            urgency: Urgency::parse(&r.urgency).map_err(|e| bad(e.to_string()))?,
+            reason: r.reason,
+            team: r
+                .to_team_id
+                .map(|t| TeamId::parse(&t).map_err(|e| bad(e.to_string())))
+                .transpose()?,
+            care_plan: r
+                .care_plan
+                .map(|j| serde_json::from_str(&j).map_err(|e| bad(e.to_string())))
+                .transpose()?,
         },
-        status: Status::parse(&status).map_err(|e| bad(e.to_string()))?,
-        changed_at,
-        scheduled_at,
-        outcome,
-        version: u32::try_from(version).map_err(|e| bad(e.to_string()))?,
+        status: Status::parse(&r.status).map_err(|e| bad(e.to_string()))?,
+        changed_at: r.changed_at,
+        scheduled_at: r.scheduled_at,
+        outcome: r.outcome,
+        stage_since: r.stage_since,
+        escalation: u8::try_from(r.escalation).map_err(|e| bad(e.to_string()))?,
+        escalated_at: r.escalated_at,
+        version: u32::try_from(r.version).map_err(|e| bad(e.to_string()))?,
     })
 }
 
-/// Writes `r` over the stored version `expected` (0: a new referral). Returns false when
-/// another move got there first (the caller decides again on the fresh state).
-pub async fn put(tx: &mut Tx, r: &Referral, expected: u32) -> Result<bool, StoreError> {
+/// Writes `r` over the stored version `expected` (0: a new referral), with `due_at`, the
+/// instant its clock next fires. Returns false when another move got there first (the
+/// caller decides again on the fresh state).
+pub async fn put(
+    tx: &mut Tx,
+    r: &Referral,
+    expected: u32,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
     let o = &r.opened;
+    let escalation = i64::from(r.escalation);
     let n = if expected == 0 {
-        let sql = format!(
-            "INSERT INTO referral ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (referral_id) DO NOTHING"
-        );
-        with_tx!(tx, c => sqlx::query(AssertSqlSafe(sql.clone()))
+        let plan = o
+            .care_plan
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::corrupt("referral", o.id.as_str(), e.to_string()))?;
+        let sql = "INSERT INTO referral (referral_id, resident_id, from_institution_id, to_institution_id, direction, \
+                   urgency, reason, status, changed_at, scheduled_at, outcome, version, to_team_id, care_plan, \
+                   stage_since, escalation, escalated_at, due_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                   ON CONFLICT (referral_id) DO NOTHING";
+        with_tx!(tx, c => sqlx::query(sql)
             .bind(o.id.as_str()).bind(o.resident.as_str()).bind(o.from.as_str()).bind(o.to.as_str())
             .bind(o.direction.as_str()).bind(o.urgency.as_str()).bind(&o.reason).bind(r.status.as_str())
             .bind(r.changed_at).bind(r.scheduled_at).bind(&r.outcome).bind(i64::from(r.version))
+            .bind(o.team.as_ref().map(|t| t.as_str())).bind(&plan)
+            .bind(r.stage_since).bind(escalation).bind(r.escalated_at).bind(due_at)
             .execute(&mut *c).await?.rows_affected())
     } else {
         let sql = "UPDATE referral SET to_institution_id = $2, status = $3, changed_at = $4, scheduled_at = $5, \
-                   outcome = $6, version = $7 WHERE referral_id = $1 AND version = $8";
+                   outcome = $6, version = $7, stage_since = $9, escalation = $10, escalated_at = $11, due_at = $12 \
+                   WHERE referral_id = $1 AND version = $8";
         with_tx!(tx, c => sqlx::query(sql)
             .bind(o.id.as_str()).bind(o.to.as_str()).bind(r.status.as_str()).bind(r.changed_at)
             .bind(r.scheduled_at).bind(&r.outcome).bind(i64::from(r.version)).bind(i64::from(expected))
+            .bind(r.stage_since).bind(escalation).bind(r.escalated_at).bind(due_at)
             .execute(&mut *c).await?.rows_affected())
     };
+    Ok(n == 1)
+}
+
+/// Records a missed deadline against the receiver it was missed by.
+pub async fn record_overdue(
+    tx: &mut Tx,
+    id: &ReferralId,
+    level: u8,
+    stage: Status,
+    receiver: &InstitutionId,
+    deadline: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO referral_overdue (referral_id, level, stage, receiver_institution_id, deadline, escalated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    with_tx!(tx, c => sqlx::query(sql)
+        .bind(id.as_str()).bind(i64::from(level)).bind(stage.as_str()).bind(receiver.as_str())
+        .bind(deadline).bind(at)
+        .execute(&mut *c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// How many deadlines `receiver` missed since `since`, by escalation level (1, 2).
+pub async fn overdue_count(
+    store: &Store,
+    receiver: &InstitutionId,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), StoreError> {
+    let sql = "SELECT COALESCE(SUM(CASE WHEN level = 1 THEN 1 ELSE 0 END), 0), \
+               COALESCE(SUM(CASE WHEN level = 2 THEN 1 ELSE 0 END), 0) \
+               FROM referral_overdue WHERE receiver_institution_id = $1 AND escalated_at >= $2";
+    let (l1, l2): (i64, i64) = with_pool!(store, p => sqlx::query_as(sql)
+        .bind(receiver.as_str()).bind(since).fetch_one(p).await?);
+    Ok((l1.unsigned_abs(), l2.unsigned_abs()))
+}
+
+/// Referrals whose clock is due at `now`, earliest first: what the scheduler fires.
+pub async fn due(
+    store: &Store,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ReferralId>, StoreError> {
+    let sql = "SELECT referral_id FROM referral WHERE due_at IS NOT NULL AND due_at <= $1 \
+               ORDER BY due_at, referral_id LIMIT $2";
+    let rows: Vec<(String,)> = with_pool!(store, p => sqlx::query_as(sql)
+        .bind(now).bind(i64::from(limit)).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(i,)| ReferralId::parse(&i).map_err(|e| StoreError::corrupt("referral", &i, e)))
+        .collect()
+}
+
+/// Moves the clock of referral `id` (at `version`) to `due_at`, when the profile changed
+/// since it was set. False when the referral moved meanwhile (its move set it afresh).
+pub async fn set_due(
+    store: &Store,
+    id: &ReferralId,
+    version: u32,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let sql = "UPDATE referral SET due_at = $3 WHERE referral_id = $1 AND version = $2";
+    let n = with_pool!(store, p => sqlx::query(sql)
+        .bind(id.as_str()).bind(i64::from(version)).bind(due_at)
+        .execute(p).await?.rows_affected());
     Ok(n == 1)
 }
 

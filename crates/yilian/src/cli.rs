@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 use yilian_domain::policy::{Lang, Profile};
 use yilian_service::ServiceError;
 use yilian_service::identity::{Identity, Keyring, put_identities};
@@ -83,6 +84,10 @@ enum Command {
         /// proxy). Leave off for plain-HTTP use on 127.0.0.1.
         #[arg(long)]
         secure_cookies: bool,
+        /// Seconds between two runs of the referral clocks (escalation and expiry, REF-5).
+        /// Every server on one database may run them; each clock fires once.
+        #[arg(long, env = "YILIAN_CLOCK_EVERY", default_value_t = CLOCK_EVERY_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        clock_every: u64,
     },
     /// Build a realistic demo city (or import --data DIR), audit it, and serve the console.
     Demo {
@@ -271,12 +276,14 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             addr,
             profile,
             secure_cookies,
+            clock_every,
         } => {
             let server = Server {
                 profile: &profile,
                 key_file: &args.key_file,
                 addr,
                 secure_cookies,
+                clock_every: Duration::from_secs(clock_every),
             };
             serve(store.clone(), &server).await
         }
@@ -445,7 +452,13 @@ struct Server<'a> {
     key_file: &'a Path,
     addr: SocketAddr,
     secure_cookies: bool,
+    /// How often the referral clocks run.
+    clock_every: Duration,
 }
+
+/// Default seconds between two runs of the referral clocks: the shortest clock is 30
+/// minutes (an emergency's answer), so a firing is at most this late.
+const CLOCK_EVERY_SECS: u64 = 15;
 
 /// Opens the key file, telling the operator to keep a copy when it was just made.
 fn keyring(path: &Path) -> Result<Keyring, ExitCode> {
@@ -478,6 +491,11 @@ async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
     );
     let mut state = yilian_server::AppState::new(store, profile, ring);
     state.secure_cookies = server.secure_cookies;
+    let _clocks = yilian_service::clock::spawn_scheduler(
+        state.store.clone(),
+        state.profile.clone(),
+        server.clock_every,
+    );
     match yilian_server::serve(state, addr).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {addr}: {e}")),
@@ -566,6 +584,7 @@ async fn demo(
         key_file,
         addr,
         secure_cookies: false,
+        clock_every: Duration::from_secs(CLOCK_EVERY_SECS),
     };
     serve(store.clone(), &server).await
 }

@@ -66,6 +66,9 @@ rule_ids! {
     Quota1 = "QUOTA-1",
     /// Inpatient beds reserved for primary care (not audited yet; the profile holds it).
     Quota2 = "QUOTA-2",
+    /// Green channel: emergency referrals are never refused and are timed; the profile
+    /// holds every urgency's referral clocks.
+    Ref5 = "REF-5",
 }
 
 impl fmt::Display for RuleId {

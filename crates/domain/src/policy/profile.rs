@@ -7,6 +7,7 @@
 
 use super::calendar::{Calendar, OutsideCalendar};
 use super::finding::{RuleId, Severity};
+use crate::referral::clock::ClockTable;
 use crate::registry::{Capability, InstitutionKind, Level};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -357,6 +358,16 @@ rule_section! {
     }
 }
 
+rule_section! {
+    /// REF-5: the green channel is timed; the profile extends the clocks to every urgency
+    /// so that no referral waits unseen (issue 4: respond, schedule, see the patient,
+    /// return the outcome; then escalation).
+    Ref5 = RuleId::Ref5, {
+        /// The clocks per urgency.
+        clocks: ClockTable,
+    }
+}
+
 /// Every rule section of a profile. All sections are required: a profile that silently
 /// inherited a missing rule would audit by numbers nobody chose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,6 +418,9 @@ pub struct Rules {
     /// QUOTA-2.
     #[serde(rename = "QUOTA-2")]
     pub quota2: Quota2,
+    /// REF-5.
+    #[serde(rename = "REF-5")]
+    pub ref5: Ref5,
 }
 
 /// The `[profile]` table.
@@ -553,7 +567,7 @@ fn validate(file: &ProfileFile) -> Result<(), ProfileError> {
         );
     }
     let r = &file.rules;
-    let sources: [(RuleId, &str); 15] = [
+    let sources: [(RuleId, &str); 16] = [
         (Grid1::RULE, r.grid1.source()),
         (Grid2::RULE, r.grid2.source()),
         (Grid3::RULE, r.grid3.source()),
@@ -569,6 +583,7 @@ fn validate(file: &ProfileFile) -> Result<(), ProfileError> {
         (Comp9::RULE, r.comp9.source()),
         (Quota1::RULE, r.quota1.source()),
         (Quota2::RULE, r.quota2.source()),
+        (Ref5::RULE, r.ref5.source()),
     ];
     for (rule, source) in sources {
         if source.trim().is_empty() {

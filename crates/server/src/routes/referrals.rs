@@ -3,6 +3,8 @@
 //! institution's inbox (received) and outbox (sent). The access policy decides whether the
 //! caller may refer this person at all (`refer`, in care); the referral's state machine
 //! decides whether the caller's institution may make this move now (the owner rule).
+//! A down-referral names the family-doctor team and carries its care plan (REF-1); every
+//! referral shows its clock: the current stage's deadline and how far it was escalated.
 
 use crate::AppState;
 use crate::access::{Ask, Permit, Who, authorize};
@@ -11,12 +13,16 @@ use crate::extract::{Json, Path, Query};
 use crate::routes::persons::{load_person, resident_id};
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yilian_domain::access::{Action, ActionKind, Scope, grants_for};
-use yilian_domain::ids::{InstitutionId, ReferralId};
-use yilian_domain::referral::{Command, Direction, NewReferral, Party, Referral, Urgency};
+use yilian_domain::ids::{InstitutionId, ReferralId, TeamId};
+use yilian_domain::policy::Profile;
+use yilian_domain::referral::care_plan::{CarePlan, FollowUp, Medication};
+use yilian_domain::referral::{
+    Command, Direction, NewReferral, Party, Referral, ReferralError, Urgency, clock,
+};
 use yilian_domain::registry::Registry;
 use yilian_store::referral::{self, Side};
 
@@ -42,11 +48,120 @@ pub(crate) struct ReferralDto {
     scheduled_at: Option<DateTime<Utc>>,
     /// The outcome and discharge summary returned to the referrer.
     pub(crate) outcome: Option<String>,
+    /// The family-doctor team taking the patient over (down-referrals).
+    pub(crate) team_id: Option<String>,
+    /// What the team needs to take over (down-referrals).
+    pub(crate) care_plan: Option<CarePlanDto>,
+    /// When the current stage began.
+    stage_since: DateTime<Utc>,
+    /// The current stage's deadline (REF-5 clocks); none once final.
+    pub(crate) deadline: Option<DateTime<Utc>>,
+    /// 0: on time; 1: overdue, escalated to the receiver's desk; 2: to the group's manager.
+    pub(crate) escalation: u8,
     version: u32,
 }
 
-impl From<Referral> for ReferralDto {
-    fn from(r: Referral) -> Self {
+/// A medication to continue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct MedicationDto {
+    #[schema(min_length = 1, max_length = 200)]
+    pub(crate) name: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub(crate) dose: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub(crate) frequency: String,
+}
+
+/// A follow-up the team owes the patient.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct FollowUpDto {
+    /// By when (China's date).
+    pub(crate) due: NaiveDate,
+    #[schema(min_length = 1, max_length = 500)]
+    pub(crate) task: String,
+}
+
+/// A down-referral's care plan (REF-1): diagnosis, medications, plan and at least one
+/// follow-up task.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct CarePlanDto {
+    #[schema(min_length = 1, max_length = 2000)]
+    pub(crate) diagnosis: String,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub(crate) medications: Vec<MedicationDto>,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub(crate) plan: String,
+    #[schema(min_items = 1, max_items = 50)]
+    pub(crate) follow_ups: Vec<FollowUpDto>,
+}
+
+impl From<CarePlan> for CarePlanDto {
+    fn from(p: CarePlan) -> Self {
+        CarePlanDto {
+            diagnosis: p.diagnosis,
+            medications: p
+                .medications
+                .into_iter()
+                .map(|m| MedicationDto {
+                    name: m.name,
+                    dose: m.dose,
+                    frequency: m.frequency,
+                })
+                .collect(),
+            plan: p.plan,
+            follow_ups: p
+                .follow_ups
+                .into_iter()
+                .map(|f| FollowUpDto {
+                    due: f.due,
+                    task: f.task,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl CarePlanDto {
+    /// The plan, its texts within the length the schema states.
+    fn to_domain(&self) -> Result<CarePlan, ApiError> {
+        Ok(CarePlan {
+            diagnosis: text("care_plan.diagnosis", &self.diagnosis)?,
+            medications: self
+                .medications
+                .iter()
+                .map(|m| {
+                    Ok(Medication {
+                        name: text("care_plan.medications.name", &m.name)?,
+                        dose: text("care_plan.medications.dose", &m.dose)?,
+                        frequency: text("care_plan.medications.frequency", &m.frequency)?,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?,
+            plan: text("care_plan.plan", &self.plan)?,
+            follow_ups: self
+                .follow_ups
+                .iter()
+                .map(|f| {
+                    Ok(FollowUp {
+                        due: f.due,
+                        task: text("care_plan.follow_ups.task", &f.task)?,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?,
+        })
+    }
+}
+
+impl ReferralDto {
+    /// The referral as shown, its deadline under `profile`'s clocks.
+    pub(crate) fn new(r: Referral, profile: &Profile) -> Self {
+        let deadline = profile
+            .rules
+            .ref5
+            .enabled
+            .then(|| clock::deadline(&r, &profile.rules.ref5.clocks, profile.calendar()))
+            .flatten();
         let o = r.opened;
         ReferralDto {
             id: o.id.to_string(),
@@ -60,8 +175,25 @@ impl From<Referral> for ReferralDto {
             changed_at: r.changed_at,
             scheduled_at: r.scheduled_at,
             outcome: r.outcome,
+            team_id: o.team.map(|t| t.to_string()),
+            care_plan: o.care_plan.map(CarePlanDto::from),
+            stage_since: r.stage_since,
+            deadline,
+            escalation: r.escalation,
             version: r.version,
         }
+    }
+}
+
+/// A refusal by the referral's rules: a missing part of the input is the caller's to fix
+/// (400, naming the field), a move out of turn a conflict with the referral's state (409).
+fn refusal(e: &ReferralError) -> ApiError {
+    match e {
+        ReferralError::CarePlan(p) => ApiError::invalid_because(p.field.clone(), e),
+        ReferralError::DownNeedsTeamAndPlan => ApiError::invalid_because("care_plan", e),
+        ReferralError::TeamOnlyDown => ApiError::invalid_because("team_id", e),
+        ReferralError::ReasonRequired => ApiError::invalid_because("reason", e),
+        _ => ApiError::Conflict(e.to_string()),
     }
 }
 
@@ -93,9 +225,17 @@ async fn run(
     by: &Party,
 ) -> Result<Referral, ApiError> {
     let actor = who.signed_in.actor.user_id.to_string();
-    yilian_service::referral::act(&state.store, id, command, by, &actor, Utc::now())
-        .await?
-        .map_err(|e| ApiError::Conflict(e.to_string()))
+    yilian_service::referral::act(
+        &state.store,
+        &state.profile,
+        id,
+        command,
+        by,
+        &actor,
+        Utc::now(),
+    )
+    .await?
+    .map_err(|e| refusal(&e))
 }
 
 /// A referral to open.
@@ -116,6 +256,12 @@ pub(crate) struct ReferralInput {
     /// Why (clinical summary), 1–2,000 characters.
     #[schema(min_length = 1, max_length = 2000)]
     pub(crate) reason: String,
+    /// The receiver's family-doctor team that takes the patient over (down-referrals
+    /// only; required there).
+    #[schema(max_length = 128)]
+    pub(crate) team_id: Option<String>,
+    /// The care plan (down-referrals only; required there).
+    pub(crate) care_plan: Option<CarePlanDto>,
 }
 
 /// Longest referral reason or outcome, in characters.
@@ -153,7 +299,10 @@ pub(crate) async fn open_referral(
     Json(input): Json<ReferralInput>,
 ) -> Result<(StatusCode, Json<ReferralDto>), ApiError> {
     let r = open(&state, &who, &input).await?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(ReferralDto::new(r, &state.profile)),
+    ))
 }
 
 /// Opens a referral (the API's and the console's one way to).
@@ -177,12 +326,34 @@ pub(crate) async fn open(
         }
     };
     let reason = text("reason", &input.reason)?;
+    let care_plan = input
+        .care_plan
+        .as_ref()
+        .map(CarePlanDto::to_domain)
+        .transpose()?;
+    let team = input
+        .team_id
+        .as_deref()
+        .map(|t| TeamId::parse(t).map_err(|e| ApiError::invalid_because("team_id", &e)))
+        .transpose()?;
     let reg = yilian_store::registry::load_registry(&state.store).await?;
     if reg.institution(&to).is_none() {
         return Err(ApiError::NotFound {
             what: "institution",
             id: to.to_string(),
         });
+    }
+    if let Some(t) = &team
+        && !reg
+            .teams
+            .iter()
+            .any(|x| &x.id == t && x.institution_id == to)
+    {
+        return Err(ApiError::invalid(
+            "team_id",
+            format!("团队 {t} 不属于接收机构 {to}"),
+            format!("team {t} is not a team of the receiving institution {to}"),
+        ));
     }
     let (row, resource) = load_person(state, &reg, &rid).await?;
     let ask = Ask {
@@ -212,6 +383,8 @@ pub(crate) async fn open(
         direction,
         urgency,
         reason,
+        team,
+        care_plan,
     });
     run(state, who, &id, &command, &by).await
 }
@@ -336,7 +509,8 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     Json(input): Json<ActionInput>,
 ) -> Result<Json<ReferralDto>, ApiError> {
-    Ok(Json(act_on(&state, &who, &id, &input).await?.into()))
+    let r = act_on(&state, &who, &id, &input).await?;
+    Ok(Json(ReferralDto::new(r, &state.profile)))
 }
 
 /// Moves a referral (the API's and the console's one way to).
@@ -371,7 +545,7 @@ pub(crate) async fn get_referral(
     Path(id): Path<String>,
 ) -> Result<Json<ReferralDto>, ApiError> {
     let (r, _) = referral_for(&state, &who, &id, &Action::ReadPerson).await?;
-    Ok(Json(r.into()))
+    Ok(Json(ReferralDto::new(r, &state.profile)))
 }
 
 /// Which list.
@@ -413,7 +587,11 @@ pub(crate) async fn list_referrals(
         }
     };
     let list = list(&state, &who, side).await?;
-    Ok(Json(list.into_iter().map(ReferralDto::from).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|r| ReferralDto::new(r, &state.profile))
+            .collect(),
+    ))
 }
 
 /// The referrals of the institutions the caller refers for, on one side (the API's and the

@@ -17,6 +17,11 @@ fn cast(app: &App) -> (String, TeamId, Vec<String>) {
     (app.groups()[0].lead.to_string(), team.id.clone(), people)
 }
 
+/// The English message of an error body.
+fn message(e: &Value) -> &str {
+    e["error"]["message_en"].as_str().unwrap_or_default()
+}
+
 /// Opens referral `id` of `person` to `to` as `token`'s user.
 async fn refer(
     app: &App,
@@ -204,5 +209,151 @@ yilian_store::dbtest!(
         // a repeat of the same id does not open a second referral
         let (s, _) = refer(&app, &fd, ("F-E", &people[0], &lead), "emergency", "again").await;
         assert_eq!(s, StatusCode::CONFLICT);
+    }
+);
+
+yilian_store::dbtest!(
+    a_down_referral_reaches_the_family_doctor_team_with_its_care_plan_and_is_confirmed,
+    |store| {
+        let app = spawn_app(store).await;
+        let (lead, team, people) = cast(&app);
+        let centre = app
+            .registry()
+            .teams
+            .iter()
+            .find(|t| t.id == team)
+            .unwrap()
+            .institution_id
+            .to_string();
+        let other_team = app
+            .registry()
+            .teams
+            .iter()
+            .find(|t| t.institution_id.as_str() != centre)
+            .unwrap()
+            .id
+            .to_string();
+        let fd = app
+            .user_token("fdd", &format!("family_doctor@team:{team}"))
+            .await;
+        let desk = app
+            .user_token("deskd", &format!("referral_desk@institution:{lead}"))
+            .await;
+        let person = &people[0];
+        // the patient came up first: the lead now cares for them
+        let (s, _) = refer(
+            &app,
+            &fd,
+            ("F-U", person, &lead),
+            "routine",
+            "BP not at target",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let plan = json!({
+            "diagnosis": "原发性高血压 2级，已控制",
+            "medications": [{"name": "氨氯地平", "dose": "5 mg", "frequency": "每日一次"}],
+            "plan": "低盐饮食；家庭自测血压，每周记录",
+            "follow_ups": [{"due": "2026-12-15", "task": "复查血压与肾功能"}]
+        });
+        let down = |id: &str, team: &str, plan: Value| {
+            json!({
+                "id": id, "resident_id": person, "to_institution_id": centre,
+                "direction": "down", "urgency": "routine",
+                "reason": "stable on treatment; continue in the community",
+                "team_id": team, "care_plan": plan
+            })
+        };
+        // REF-1: no care plan, or a plan without follow-up tasks, is refused by field
+        let (s, e) = app
+            .call(
+                &desk,
+                Method::POST,
+                "/api/v1/referrals",
+                Some(down("F-D", team.as_ref(), Value::Null)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert!(message(&e).starts_with("invalid care_plan:"), "{e}");
+        let mut no_tasks = plan.clone();
+        no_tasks["follow_ups"] = json!([]);
+        let (s, e) = app
+            .call(
+                &desk,
+                Method::POST,
+                "/api/v1/referrals",
+                Some(down("F-D", team.as_ref(), no_tasks)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert!(
+            message(&e).starts_with("invalid care_plan.follow_ups:"),
+            "{e}"
+        );
+        // a team of another institution is not the receiver's
+        let (s, e) = app
+            .call(
+                &desk,
+                Method::POST,
+                "/api/v1/referrals",
+                Some(down("F-D", &other_team, plan.clone())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert!(message(&e).starts_with("invalid team_id:"), "{e}");
+        // the real thing
+        let (s, r) = app
+            .call(
+                &desk,
+                Method::POST,
+                "/api/v1/referrals",
+                Some(down("F-D", team.as_ref(), plan)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert!(r["deadline"].is_string(), "the clock runs: {r}");
+        assert_eq!(r["escalation"], 0);
+        // the team finds it in its inbox with the plan, accepts and confirms the first visit
+        let (_, inbox) = app
+            .call(&fd, Method::GET, "/api/v1/referrals?box=inbox", None)
+            .await;
+        let got = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "F-D")
+            .unwrap();
+        assert_eq!(got["team_id"], team.to_string());
+        assert_eq!(
+            got["care_plan"]["follow_ups"][0]["task"],
+            "复查血压与肾功能"
+        );
+        for body in [
+            json!({"command": "accept"}),
+            json!({"command": "arrive"}),
+            json!({"command": "complete", "outcome": "first visit done; BP 132/84; under team management"}),
+        ] {
+            let (s, r) = app
+                .call(
+                    &fd,
+                    Method::POST,
+                    "/api/v1/referrals/F-D/actions",
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+        // the lead sees the loop closed
+        let (_, outbox) = app
+            .call(&desk, Method::GET, "/api/v1/referrals?box=outbox", None)
+            .await;
+        let back = outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "F-D")
+            .unwrap();
+        assert_eq!(back["status"], "completed");
+        assert!(back["deadline"].is_null());
     }
 );
