@@ -43,8 +43,10 @@ use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use yilian_domain::policy::Profile;
+use yilian_domain::registry::Registry;
 use yilian_service::booking::Booker;
 use yilian_service::identity::Keyring;
+use yilian_service::registry_cache::RegistryCache;
 use yilian_store::Store;
 
 /// What every handler shares: the store, the policy profile the city is held to, and the
@@ -62,6 +64,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The group commit every booking goes through.
     pub booker: Booker,
+    /// The registry, reloaded only when it changed.
+    pub registry: RegistryCache,
 }
 
 impl AppState {
@@ -74,7 +78,13 @@ impl AppState {
             profile: Arc::new(profile),
             keyring: Arc::new(keyring),
             secure_cookies: false,
+            registry: RegistryCache::default(),
         }
+    }
+
+    /// The registry as of now (a shared copy, see [`RegistryCache`]).
+    pub async fn registry(&self) -> Result<Arc<Registry>, yilian_service::ServiceError> {
+        self.registry.get(&self.store).await
     }
 }
 

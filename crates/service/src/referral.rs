@@ -175,7 +175,7 @@ pub(crate) mod tests {
         }
         let r = referral::get(&store, &id).await.unwrap().unwrap();
         assert_eq!((r.status, r.version), (Status::Completed, 5));
-        let sent = referral::list_for(&store, &member, referral::Side::Sent, 10)
+        let sent = referral::list_for(&store, &member, referral::Side::Sent, 10, 10)
             .await
             .unwrap();
         assert_eq!(sent[0].outcome.as_deref(), Some("stable; back to the team"));

@@ -187,23 +187,42 @@ pub enum Side {
     Sent,
 }
 
-/// An institution's referrals on one side, most recently moved first.
+/// An institution's referrals on one side, as a desk works through them: the open ones
+/// first, the most pressing clock first (at most `open_limit`), then the most recently
+/// finished (at most `done_limit`). A year of finished referrals is history, not work: it
+/// is never read whole for a list.
 pub async fn list_for(
     store: &Store,
     institution: &InstitutionId,
     side: Side,
-    limit: u32,
+    open_limit: u32,
+    done_limit: u32,
 ) -> Result<Vec<Referral>, StoreError> {
     let column = match side {
         Side::Received => "to_institution_id",
         Side::Sent => "from_institution_id",
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM referral WHERE {column} = $1 ORDER BY changed_at DESC, referral_id LIMIT $2"
+    let open = format!(
+        "SELECT {COLUMNS} FROM referral WHERE {column} = $1 AND status IN ({OPEN}) \
+         ORDER BY due_at IS NULL, due_at, changed_at DESC, referral_id LIMIT $2"
     );
-    let rows: Vec<Row> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(institution.as_str()).bind(i64::from(limit)).fetch_all(p).await?);
-    rows.into_iter().map(from_row).collect()
+    let done = format!(
+        "SELECT {COLUMNS} FROM referral WHERE {column} = $1 AND status NOT IN ({OPEN}) \
+         ORDER BY changed_at DESC, referral_id LIMIT $2"
+    );
+    let mut out = Vec::new();
+    for (sql, limit) in [(open, open_limit), (done, done_limit)] {
+        let rows: Vec<Row> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+            .bind(institution.as_str()).bind(i64::from(limit)).fetch_all(p).await?);
+        for r in rows {
+            out.push(from_row(r)?);
+        }
+    }
+    Ok(out)
 }
+
+/// The statuses a referral waits in, as SQL literals.
+const OPEN: &str = "'requested', 'accepted', 'scheduled', 'arrived'";
 
 /// The institutions a resident has been referred to: each has a care relation with them.
 pub async fn receivers_of(

@@ -540,6 +540,16 @@ pub async fn load_registry(store: &Store) -> Result<Registry, StoreError> {
     Ok(registry)
 }
 
+/// The registry's version: the last event that changed it (an import, a located grid, a
+/// consortium's change), 0 before any. A cached registry older than this is stale, on any
+/// server of the database.
+pub async fn registry_version(store: &Store) -> Result<i64, StoreError> {
+    let sql = "SELECT COALESCE(MAX(event_id), 0) FROM event \
+               WHERE stream = 'registry' OR (stream >= 'consortium/' AND stream < 'consortium0')";
+    let (v,): (i64,) = with_pool!(store, p => sqlx::query_as(sql).fetch_one(p).await?);
+    Ok(v)
+}
+
 /// Which residents a page lists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ResidentFilter<'a> {

@@ -48,10 +48,12 @@ mod names;
 mod people;
 mod plane;
 mod population;
+mod referrals;
 mod release;
 mod uscc;
 
 pub use identities::{SynthIdentity, identities};
+pub use referrals::year_of_referrals;
 pub use release::{DemoPool, demo_pools, release_under_way};
 
 #[cfg(test)]

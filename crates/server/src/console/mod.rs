@@ -18,6 +18,7 @@ pub(crate) mod trail;
 pub(crate) mod users;
 
 pub(crate) use frame::error_page;
+use std::sync::Arc;
 
 use crate::AppState;
 use crate::access::{Ask, Who, authorize};
@@ -34,7 +35,6 @@ use yilian_domain::access::{Action, CityTopology, Decision, Resource, can};
 use yilian_domain::ids::GridId;
 use yilian_domain::policy::{AuditReport, Lang, audit};
 use yilian_domain::registry::Registry;
-use yilian_store::registry;
 
 /// The stylesheet, compiled in.
 const CONSOLE_CSS: &str = include_str!("../../assets/console.css");
@@ -61,9 +61,9 @@ pub(crate) async fn index(State(state): State<AppState>, ctx: PageCtx, who: Who)
 async fn readable(
     state: &AppState,
     who: &Who,
-    reg: Registry,
+    reg: Arc<Registry>,
     day: NaiveDate,
-) -> Result<(Registry, bool), ApiError> {
+) -> Result<(Arc<Registry>, bool), ApiError> {
     let topo = CityTopology::from_registry(&reg, day);
     let actor = &who.signed_in.actor;
     let reaches = |r: &Resource| {
@@ -96,7 +96,7 @@ async fn readable(
         )
         .await?;
     }
-    let mut part = reg;
+    let mut part = Registry::clone(&reg);
     part.consortia.retain(|c| visible.contains(&c.id));
     part.memberships
         .retain(|m| visible.contains(&m.consortium_id));
@@ -114,13 +114,13 @@ async fn readable(
     part.institutions.retain(|i| members.contains(&i.id));
     part.grids.retain(|g| grids.contains(&g.id));
     part.teams.retain(|t| members.contains(&t.institution_id));
-    Ok((part, false))
+    Ok((Arc::new(part), false))
 }
 
 async fn map_page(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Response, ApiError> {
     let lang = ctx.lang;
     let today = yilian_service::today();
-    let full = registry::load_registry(&state.store).await?;
+    let full = state.registry().await?;
     let facts = yilian_service::audit::geo_facts(&state.store, &full, today).await?;
     let report = audit(&full, &facts, &state.profile, today);
     let (reg, whole) = readable(state, who, full, today).await?;

@@ -101,7 +101,7 @@ async fn persons_body(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Resp
         })
         .collect();
     if !teams.is_empty() {
-        let reg = registry::load_registry(&state.store).await?;
+        let reg = state.registry().await?;
         for team in teams {
             let resource = Resource::Export {
                 scope: Scope::Team(team.clone()),

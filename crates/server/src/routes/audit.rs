@@ -65,7 +65,7 @@ pub(crate) async fn get_audit(
     who: Who,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<AuditReportDto>, ApiError> {
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let ask = Ask::plain(&Action::ReadAggregates, &Resource::Registry);
     authorize(&state, &reg, &who, ask).await?;
     let profile = profile_named(&state, q.profile.as_deref())?;

@@ -80,7 +80,7 @@ pub(crate) async fn search(
         to: None,
         flagged: q.flagged,
     };
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let ask = Ask {
         action: &Action::ReadAuditTrail,
         resource: &Resource::AuditTrail,

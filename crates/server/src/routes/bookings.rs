@@ -124,7 +124,7 @@ pub(crate) async fn book_for(
     let pool =
         PoolId::parse(&input.pool_id).map_err(|e| ApiError::invalid_because("pool_id", &e))?;
     let rid = resident_id("resident_id", &input.resident_id)?;
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let (row, resource) = load_person(state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::BookSlot,

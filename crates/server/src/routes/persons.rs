@@ -133,7 +133,7 @@ pub(crate) async fn read_person(
     action: &Action,
     purpose: Purpose,
 ) -> Result<PersonDto, ApiError> {
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let (row, resource) = load_person(state, &reg, id).await?;
     let ask = Ask {
         action,
@@ -305,7 +305,7 @@ pub(crate) async fn put_identity(
 ) -> Result<Json<PersonDto>, ApiError> {
     let rid = resident_id("id", &id)?;
     let ident = body.parse()?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let (row, resource) = load_person(&state, &reg, &rid).await?;
     let ask = Ask {
         action: &Action::ChangePerson,
@@ -466,7 +466,7 @@ pub(crate) async fn export_residents(
     Query(q): Query<ExportQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = export_scope(&q.scope)?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let resource = Resource::Export {
         scope: scope.clone(),
     };

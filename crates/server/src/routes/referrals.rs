@@ -26,8 +26,10 @@ use yilian_domain::referral::{
 use yilian_domain::registry::Registry;
 use yilian_store::referral::{self, Side};
 
-/// Most referrals one list returns.
-const LIST_ROWS_MAX: u32 = 500;
+/// Most open referrals one list returns (a desk's work, most pressing first).
+const OPEN_ROWS_MAX: u32 = 500;
+/// Most finished referrals one list returns after the open ones (the latest).
+const DONE_ROWS_MAX: u32 = 50;
 
 /// A referral as shown.
 #[derive(Debug, Serialize, ToSchema)]
@@ -336,7 +338,7 @@ pub(crate) async fn open(
         .as_deref()
         .map(|t| TeamId::parse(t).map_err(|e| ApiError::invalid_because("team_id", &e)))
         .transpose()?;
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     if reg.institution(&to).is_none() {
         return Err(ApiError::NotFound {
             what: "institution",
@@ -467,7 +469,7 @@ async fn referral_for(
     action: &Action,
 ) -> Result<(Referral, Party), ApiError> {
     let rid = ReferralId::parse(id).map_err(|e| ApiError::invalid_because("id", &e))?;
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let Some(r) = referral::get(&state.store, &rid).await? else {
         return Err(ApiError::NotFound {
             what: "referral",
@@ -601,7 +603,7 @@ pub(crate) async fn list(
     who: &Who,
     side: Side,
 ) -> Result<Vec<Referral>, ApiError> {
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     // the institutions the caller's referring grants act for: their lists, nobody else's
     let mut institutions: Vec<InstitutionId> = grants_for(&who.signed_in.actor, ActionKind::Refer)
         .filter_map(|g| institution_of(&reg, g.scope()))
@@ -610,7 +612,7 @@ pub(crate) async fn list(
     institutions.dedup();
     let mut out = Vec::new();
     for i in institutions {
-        out.extend(referral::list_for(&state.store, &i, side, LIST_ROWS_MAX).await?);
+        out.extend(referral::list_for(&state.store, &i, side, OPEN_ROWS_MAX, DONE_ROWS_MAX).await?);
     }
     Ok(out)
 }

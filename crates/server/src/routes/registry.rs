@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::IntoParams;
 use yilian_domain::access::{Action, Resource};
 use yilian_domain::ids::{ConsortiumId, GridId, InstitutionId};
@@ -43,8 +44,11 @@ fn grid_id(field: &str, s: &str) -> Result<GridId, ApiError> {
 }
 
 /// Loads the registry and checks that the caller may read all of it.
-pub(crate) async fn readable_registry(state: &AppState, who: &Who) -> Result<Registry, ApiError> {
-    let reg = registry::load_registry(&state.store).await?;
+pub(crate) async fn readable_registry(
+    state: &AppState,
+    who: &Who,
+) -> Result<Arc<Registry>, ApiError> {
+    let reg = state.registry().await?;
     let ask = Ask::plain(&Action::ReadRegistry, &Resource::Registry);
     authorize(state, &reg, who, ask).await?;
     Ok(reg)
@@ -220,7 +224,7 @@ pub(crate) async fn get_consortium(
     Path(id): Path<String>,
 ) -> Result<Json<ConsortiumDetail>, ApiError> {
     let cid = ConsortiumId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let c = reg
         .consortia
         .iter()
@@ -275,7 +279,7 @@ pub(crate) async fn put_consortium(
     let cid = ConsortiumId::parse(&id).map_err(|e| ApiError::invalid_because("id", &e))?;
     let (consortium, members) = body.parse(&cid)?;
     // the caller must reach the consortium as it is now and as it would be
-    let before = registry::load_registry(&state.store).await?;
+    let before = state.registry().await?;
     let now_grid = before
         .consortia
         .iter()
@@ -300,7 +304,7 @@ pub(crate) async fn put_consortium(
         &actor,
     )
     .await?;
-    let reg = registry::load_registry(&state.store).await?;
+    let reg = state.registry().await?;
     let stored = reg.consortia.iter().find(|c| c.id == cid).ok_or_else(|| {
         ApiError::Internal(format!(
             "consortium {cid} missing right after it was stored"

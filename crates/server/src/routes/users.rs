@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use yilian_domain::access::{Action, Grant, Resource, Scope};
 use yilian_domain::ids::UserId;
@@ -105,8 +106,8 @@ pub(crate) async fn may_manage(
     state: &AppState,
     who: &Who,
     detail: serde_json::Value,
-) -> Result<Registry, ApiError> {
-    let reg = yilian_store::registry::load_registry(&state.store).await?;
+) -> Result<Arc<Registry>, ApiError> {
+    let reg = state.registry().await?;
     let ask = Ask {
         action: &Action::ManageUsers,
         resource: &Resource::Users,
