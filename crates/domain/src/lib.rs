@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod capacity;
+pub mod chronic;
 pub mod ids;
 pub mod policy;
 pub mod referral;
