@@ -143,6 +143,21 @@ pub enum ReadingError {
     InTheFuture(NaiveDate),
 }
 
+impl ReadingError {
+    /// The input field at fault, for an API error that names it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ReadingError::Systolic(_) => "sbp_mmhg",
+            ReadingError::Diastolic(_) | ReadingError::DiastolicNotBelowSystolic { .. } => {
+                "dbp_mmhg"
+            }
+            ReadingError::Glucose(_) => "glucose_mmol_l",
+            ReadingError::Missing { field, .. } => field,
+            ReadingError::InTheFuture(_) => "on",
+        }
+    }
+}
+
 /// A blood pressure reading in mmHg, systolic above diastolic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BloodPressure {

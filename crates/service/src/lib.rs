@@ -11,6 +11,7 @@ pub mod booking;
 pub mod consortium;
 pub mod error;
 pub mod export;
+pub mod follow_up;
 pub mod identity;
 pub mod import;
 pub mod locate;

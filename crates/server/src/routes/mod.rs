@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod audit_trail;
 pub(crate) mod bookings;
 pub(crate) mod events;
+pub(crate) mod follow_ups;
 pub(crate) mod persons;
 pub(crate) mod pools;
 pub(crate) mod referrals;
@@ -110,6 +111,8 @@ pub static API_ROUTES: &[Route] = &[
     route!(Post "/api/v1/residents/{id}/break-glass", may(A::BreakGlassReadPerson) => persons::break_glass),
     route!(Put "/api/v1/residents/{id}/identity", may(A::ChangePerson) => persons::put_identity),
     route!(Post "/api/v1/residents/lookup", may(A::ReadPerson) => persons::lookup),
+    route!(Post "/api/v1/residents/{id}/follow-ups", may(A::ChangePerson) => follow_ups::record_follow_up),
+    route!(Get "/api/v1/residents/{id}/referral-suggestions", may(A::ReadPerson) => follow_ups::get_referral_suggestions),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
     route!(Get "/api/v1/pools", may(A::BookSlot) => pools::list_pools),
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),

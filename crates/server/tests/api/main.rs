@@ -12,6 +12,7 @@ mod consortia;
 mod docs;
 mod errors;
 mod events;
+mod follow_ups;
 mod helpers;
 mod referrals;
 mod registry;
