@@ -5,7 +5,7 @@
 
 use crate::routes::{
     self, audit, audit_trail, bookings, events, follow_ups, persons, pools, referrals, registry,
-    residents, tokens, users,
+    residents, routing, tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -48,6 +48,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         bookings::book,
         referrals::list_referrals,
         referrals::open_referral,
+        routing::get_routes,
         referrals::get_referral,
         referrals::act,
         audit_trail::search_trail,

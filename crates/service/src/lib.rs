@@ -16,6 +16,7 @@ pub mod identity;
 pub mod import;
 pub mod locate;
 pub mod referral;
+pub mod routing;
 
 pub use error::ServiceError;
 

@@ -13,6 +13,7 @@ pub(crate) mod pools;
 pub(crate) mod referrals;
 pub(crate) mod registry;
 pub(crate) mod residents;
+pub(crate) mod routing;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -118,6 +119,7 @@ pub static API_ROUTES: &[Route] = &[
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
     route!(Get "/api/v1/referrals", may(A::Refer) => referrals::list_referrals),
     route!(Post "/api/v1/referrals", may(A::Refer) => referrals::open_referral),
+    route!(Get "/api/v1/referrals/routes", may(A::Refer) => routing::get_routes),
     route!(Get "/api/v1/referrals/{id}", may(A::ReadPerson) => referrals::get_referral),
     route!(Post "/api/v1/referrals/{id}/actions", may(A::Refer) => referrals::act),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),

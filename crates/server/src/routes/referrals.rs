@@ -66,7 +66,7 @@ impl From<Referral> for ReferralDto {
 }
 
 /// The institution a grant acts for: its own, or the host of its team.
-fn institution_of(reg: &Registry, scope: &Scope) -> Option<InstitutionId> {
+pub(crate) fn institution_of(reg: &Registry, scope: &Scope) -> Option<InstitutionId> {
     match scope {
         Scope::Institution(i) => Some(i.clone()),
         Scope::Team(t) => reg

@@ -16,3 +16,4 @@ mod follow_ups;
 mod helpers;
 mod referrals;
 mod registry;
+mod routing;
