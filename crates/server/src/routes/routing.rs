@@ -16,9 +16,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yilian_domain::access::Action;
-use yilian_domain::referral::Urgency;
-use yilian_domain::registry::Capability;
-use yilian_domain::routing::{Need, Proposal, Tier};
+use yilian_domain::ids::InstitutionId;
+use yilian_domain::referral::{Direction, Urgency};
+use yilian_domain::registry::{Capability, Registry, Resident};
+use yilian_domain::routing::{Need, Proposal, Tier, check_receiver, group_of};
 use yilian_service::routing::{ROUTING_DAYS, RouteRequest, propose};
 
 /// Longest department name accepted, in characters.
@@ -199,4 +200,21 @@ pub(crate) async fn routes(
             .map(ProposalDto::from)
             .collect(),
     })
+}
+
+/// COMP-6 at the door of every referral: one to an institution outside the patient's group
+/// goes only as `external` to one of the group's collaborators. A person outside every
+/// grid (a GRID-1 finding) has no group to stay in, and is not held up by the registry's
+/// gap (REF-4: no patient is pushed away).
+pub(crate) fn within_group(
+    reg: &Registry,
+    patient: Option<&Resident>,
+    to: &InstitutionId,
+    direction: Direction,
+) -> Result<(), ApiError> {
+    let Some(group) = group_of(reg, patient.and_then(|p| p.grid_id.as_ref())) else {
+        return Ok(());
+    };
+    check_receiver(reg, &group.id, to, direction, yilian_service::today())
+        .map_err(|e| ApiError::Conflict(e.to_string()))
 }

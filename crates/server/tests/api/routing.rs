@@ -1,12 +1,14 @@
-//! Routing through the API (issue 4, item 3): receivers proposed in order with reasons
-//! and live free slots.
+//! Routing and the collaborator rule through the API (issue 4, item 3; COMP-6): receivers
+//! proposed in order with reasons and live free slots; a referral to an institution
+//! outside the group without a collaborator link is refused, and changes nothing.
 
 use crate::helpers::{App, error_code, spawn_app};
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
-use serde_json::json;
+use serde_json::{Value, json};
 use yilian_domain::capacity::Pool;
 use yilian_domain::ids::PoolId;
+use yilian_domain::registry::MemberRole;
 use yilian_store::capacity::PoolRow;
 
 /// A family doctor of the first group's busiest member team, and that team's first
@@ -17,6 +19,21 @@ async fn doctor(app: &App) -> (String, String) {
         .user_token("fdroute", &format!("family_doctor@team:{}", team.id))
         .await;
     (token, people[0].clone())
+}
+
+/// Opens referral `id` of `person` to `to` in `direction`.
+async fn refer(
+    app: &App,
+    token: &str,
+    (id, person, to): (&str, &str, &str),
+    direction: &str,
+) -> (StatusCode, Value) {
+    let body = json!({
+        "id": id, "resident_id": person, "to_institution_id": to,
+        "direction": direction, "urgency": "routine", "reason": "BP not at target twice"
+    });
+    app.call(token, Method::POST, "/api/v1/referrals", Some(body))
+        .await
 }
 
 yilian_store::dbtest!(receivers_come_in_order_with_their_free_slots, |store| {
@@ -113,3 +130,58 @@ yilian_store::dbtest!(receivers_come_in_order_with_their_free_slots, |store| {
     let (s, _) = app.call(&desk, Method::GET, &uri(""), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
+
+yilian_store::dbtest!(
+    a_referral_outside_the_group_without_a_collaborator_link_is_refused,
+    |store| {
+        let app = spawn_app(store).await;
+        let (fd, person) = doctor(&app).await;
+        let groups = app.groups();
+        let (mine, other) = (groups[0], groups[1]);
+        let reg = app.registry();
+        let collaborator = reg
+            .members_of(&mine.id, None)
+            .find(|m| m.role == MemberRole::Collaborator)
+            .unwrap()
+            .institution_id
+            .to_string();
+        let events = app.event_count().await;
+
+        // another group's lead: refused whatever the direction
+        for (id, direction) in [("FX1", "up"), ("FX2", "external")] {
+            let (s, b) = refer(&app, &fd, (id, &person, other.lead.as_str()), direction).await;
+            assert_eq!(s, StatusCode::CONFLICT, "{b}");
+            assert_eq!(error_code(&b), "conflict");
+            let en = b["error"]["message_en"].as_str().unwrap();
+            let zh = b["error"]["message_zh"].as_str().unwrap();
+            assert!(
+                en.starts_with("COMP-6") && en.contains(other.lead.as_str()),
+                "{en}"
+            );
+            assert!(zh.contains("协作单位"), "{zh}");
+        }
+        // the group's collaborator, but not as an external referral
+        let (s, b) = refer(&app, &fd, ("FX3", &person, &collaborator), "up").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        assert!(
+            b["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("direction external")
+        );
+        // an external referral inside the group
+        let (s, _) = refer(&app, &fd, ("FX4", &person, mine.lead.as_str()), "external").await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // nothing was stored
+        assert_eq!(app.event_count().await, events);
+        let (s, _) = app
+            .call(&fd, Method::GET, "/api/v1/referrals/FX1", None)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // to the collaborator as an external referral: opened
+        let (s, b) = refer(&app, &fd, ("FX5", &person, &collaborator), "external").await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(b["direction"], "external");
+    }
+);
