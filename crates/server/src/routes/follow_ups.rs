@@ -296,21 +296,31 @@ pub(crate) async fn get_referral_suggestions(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ReviewDto>>, ApiError> {
     let rid = resident_id("id", &id)?;
+    let reviews = reviews(&state, &who, &rid).await?;
+    Ok(Json(reviews.into_iter().map(ReviewDto::from).collect()))
+}
+
+/// A resident's conditions reviewed against REF-2, for a caller who may read them (the
+/// API's and the console's one way to).
+pub(crate) async fn reviews(
+    state: &AppState,
+    who: &Who,
+    rid: &ResidentId,
+) -> Result<Vec<Review>, ApiError> {
     let (_, resident, _) = authorized_resident(
-        &state,
-        &who,
-        &rid,
+        state,
+        who,
+        rid,
         &Action::ReadPerson,
         Purpose::ContractCare,
         serde_json::json!({"read": "referral_suggestions"}),
     )
     .await?;
-    let reviews = follow_up::review(
+    Ok(follow_up::review(
         &state.store,
         &state.profile.rules.ref2,
         &resident,
         yilian_service::today(),
     )
-    .await?;
-    Ok(Json(reviews.into_iter().map(ReviewDto::from).collect()))
+    .await?)
 }

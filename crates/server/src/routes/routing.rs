@@ -35,18 +35,18 @@ pub(crate) struct RouteQuery {
         max_length = 128,
         pattern = "^[^;\\u0000-\\u001f\\u007f-\\u009f]+$"
     )]
-    resident_id: String,
+    pub(crate) resident_id: String,
     /// A department the receiver must publish slot pools for (`cardiology`, `内科` …).
     #[param(
         min_length = 1,
         max_length = 64,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
     )]
-    department: Option<String>,
+    pub(crate) department: Option<String>,
     /// A capability the receiver must have (`chest_pain_center`, `dialysis` …).
-    capability: Option<String>,
+    pub(crate) capability: Option<String>,
     /// `routine` (default), `urgent` or `emergency`.
-    urgency: Option<String>,
+    pub(crate) urgency: Option<String>,
 }
 
 impl RouteQuery {
@@ -82,24 +82,24 @@ impl RouteQuery {
 /// A proposed receiver.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ProposalDto {
-    institution_id: String,
-    name: String,
+    pub(crate) institution_id: String,
+    pub(crate) name: String,
     /// Hospital level 0–3.
     level: u8,
     /// `lead`, `member` or `collaborator` (outside the group, COMP-6).
-    tier: &'static str,
+    pub(crate) tier: &'static str,
     /// The direction a referral to it takes from the caller's institution.
-    direction: &'static str,
+    pub(crate) direction: &'static str,
     /// Slot pools of the coming week that match the department (all when none is asked).
     pools: u32,
     /// Free reserved slots (for referrals from primary care, QUOTA-1) in those pools.
-    free_reserved: u32,
+    pub(crate) free_reserved: u32,
     /// Free public slots in those pools.
-    free_public: u32,
+    pub(crate) free_public: u32,
     /// Why it is proposed.
-    reason_zh: String,
+    pub(crate) reason_zh: String,
     /// Why it is proposed.
-    reason_en: String,
+    pub(crate) reason_en: String,
 }
 
 impl From<Proposal<'_>> for ProposalDto {
@@ -129,11 +129,11 @@ pub(crate) struct RoutesDto {
     /// The grid consortium of the patient's grid.
     consortium_id: String,
     /// Its name.
-    consortium_name: String,
+    pub(crate) consortium_name: String,
     /// The days ahead the free slots cover, today included.
     days: u32,
     /// Best first.
-    proposals: Vec<ProposalDto>,
+    pub(crate) proposals: Vec<ProposalDto>,
 }
 
 /// Proposes receivers for a referral of a patient in the caller's care.

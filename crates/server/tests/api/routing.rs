@@ -185,3 +185,61 @@ yilian_store::dbtest!(
         assert_eq!(b["direction"], "external");
     }
 );
+
+yilian_store::dbtest!(
+    the_referral_form_shows_the_suggestion_and_the_receivers,
+    |store| {
+        let app = spawn_app(store).await;
+        let (fd, person) = doctor(&app).await;
+        let group = app.groups()[0];
+        let today = yilian_service::today().to_string();
+        let (s, _) = app
+            .call(
+                &fd,
+                Method::POST,
+                &format!("/api/v1/residents/{person}/follow-ups"),
+                Some(json!({"condition": "type2_diabetes", "on": today,
+                            "glucose_mmol_l": 17.2, "at_target": false})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let page = |q: String| {
+            let req = axum::http::Request::get(format!("/referrals?lang=en&{q}"))
+                .header(axum::http::header::AUTHORIZATION, format!("Bearer {fd}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.send_raw(req)
+        };
+        let r = page(format!(
+            "route_resident_id={person}&capability=&urgency=routine"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let html = r.text();
+        crate::console::assert_local_only(&html);
+        assert!(
+            html.contains("data-criterion=\"emergency_glucose_high\" data-urgency=\"emergency\""),
+            "{html}"
+        );
+        assert!(html.contains("glucose 17.2 ≥ 16.7 mmol/L"));
+        assert!(html.contains(&format!(
+            "data-institution=\"{}\" data-tier=\"lead\"",
+            group.lead
+        )));
+        // a person outside the caller's care: the refusal shows in the panel, the page stays
+        let stranger = app
+            .city
+            .residents
+            .iter()
+            .find(|r| r.team_id.is_none())
+            .unwrap()
+            .id
+            .to_string();
+        let r = page(format!("route_resident_id={stranger}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let html = r.text();
+        assert!(html.contains("role=\"alert\""), "{html}");
+        assert!(html.contains("forbidden"), "{html}");
+        assert!(html.contains("Refer a person"));
+    }
+);
