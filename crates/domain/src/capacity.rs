@@ -198,6 +198,27 @@ impl Pool {
         );
     }
 
+    /// What is left of each tranche at `now`. Each is bounded by what is left of the whole
+    /// pool: public bookings may have used returned reserved slots, and clocks of several
+    /// servers disagree, so "now" is not always after every earlier booking's "now". From
+    /// the return time on, unused reserved slots count as public (QUOTA-3) and none as
+    /// reserved.
+    pub fn left_at(&self, now: DateTime<Utc>) -> Left {
+        let free = self.capacity - (self.booked_reserved + self.booked_public);
+        if now >= self.times.returns_at {
+            return Left {
+                reserved: 0,
+                public: free,
+            };
+        }
+        Left {
+            reserved: (self.reserved - self.booked_reserved).min(free),
+            public: (self.capacity - self.reserved)
+                .saturating_sub(self.booked_public)
+                .min(free),
+        }
+    }
+
     /// Gives a slot of `tranche` back (a cancellation).
     ///
     /// # Panics
@@ -213,6 +234,15 @@ impl Pool {
     }
 }
 
+/// Slots left in a pool's tranches ([`Pool::left_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Left {
+    /// Reserved for referrals from primary care.
+    pub reserved: u32,
+    /// Open to everyone (and to referrals once the reserved ones are used).
+    pub public: u32,
+}
+
 /// May `channel` book a slot in `pool` at `now`, and in which tranche (module docs)?
 pub fn decide_booking(
     pool: &Pool,
@@ -223,18 +253,10 @@ pub fn decide_booking(
     if now >= t.starts_at {
         return Err(BookingError::Closed);
     }
-    // every tranche is bounded by what is left of the whole pool too: public bookings
-    // may have used returned reserved slots, and clocks of several servers disagree, so
-    // "now" is not always after every earlier booking's "now"
-    let free = pool.capacity - (pool.booked_reserved + pool.booked_public);
-    let reserved_left = (pool.reserved - pool.booked_reserved).min(free);
-    let unreserved = pool.capacity - pool.reserved;
-    // after the return time, unused reserved slots count as public
-    let public_left = if now >= t.returns_at {
-        free
-    } else {
-        unreserved.saturating_sub(pool.booked_public).min(free)
-    };
+    let Left {
+        reserved: reserved_left,
+        public: public_left,
+    } = pool.left_at(now);
     match channel {
         Channel::Referral => {
             if now < t.opens_reserved_at {

@@ -112,6 +112,11 @@ id_type!(
     ReferralId
 );
 id_type!(
+    /// 随访记录: a follow-up's id, chosen by the client so that a retried recording stores
+    /// one visit (STYLE 8).
+    FollowUpId
+);
+id_type!(
     /// A booking's idempotency key, chosen by the client: the same key sent twice books
     /// once (STYLE 8).
     BookingKey

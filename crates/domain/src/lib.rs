@@ -11,10 +11,12 @@
 
 pub mod access;
 pub mod capacity;
+pub mod chronic;
 pub mod ids;
 pub mod policy;
 pub mod referral;
 pub mod registry;
+pub mod routing;
 
 /// China's time zone (UTC+8, no daylight saving): civil dates, deadlines and sessions are
 /// China's, whatever the server's clock zone.

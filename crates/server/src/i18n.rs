@@ -167,6 +167,15 @@ labels! {
     CarePlanShort => ("下转方案", "Care plan"),
     Yes => ("是", "yes"),
     No => ("否", "no"),
+    Receivers => ("推荐接收机构", "Proposed receivers"),
+    Department => ("科室", "Department"),
+    Capability => ("所需能力", "Capability"),
+    FindReceivers => ("查找", "Find"),
+    Tier => ("与医联体关系", "Tier"),
+    FreeReserved => ("7天内空余预留号", "Free reserved (7 days)"),
+    FreePublic => ("7天内空余公开号", "Free public (7 days)"),
+    ReferralSuggestion => ("慢病转诊建议（REF-2）", "Chronic-disease referral suggestion (REF-2)"),
+    NoSuggestion => ("随访读数未达到转诊标准", "no criterion met"),
 }
 
 /// The language a `?lang=` asks for: English for `en`, Chinese for anything else.

@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, persons, pools, referrals, registry, residents,
-    tokens, users,
+    self, audit, audit_trail, bookings, events, follow_ups, persons, pools, referrals, registry,
+    residents, routing, tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -42,10 +42,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         persons::put_identity,
         persons::lookup,
         persons::export_residents,
+        follow_ups::record_follow_up,
+        follow_ups::get_referral_suggestions,
         pools::list_pools,
         bookings::book,
         referrals::list_referrals,
         referrals::open_referral,
+        routing::get_routes,
         referrals::get_referral,
         referrals::act,
         audit_trail::search_trail,

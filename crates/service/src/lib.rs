@@ -12,11 +12,13 @@ pub mod clock;
 pub mod consortium;
 pub mod error;
 pub mod export;
+pub mod follow_up;
 pub mod identity;
 pub mod import;
 pub mod locate;
 pub mod referral;
 pub mod registry_cache;
+pub mod routing;
 
 pub use error::ServiceError;
 

@@ -155,9 +155,14 @@ pub async fn insert_pools(tx: &mut Tx, pools: &[PoolRow]) -> Result<(), StoreErr
 /// The `WHERE` that matches a list of ids bound as one parameter: an array on PostgreSQL,
 /// a JSON array on SQLite (which has no arrays).
 fn id_list(tx: &Tx, column: &str) -> String {
-    match tx {
-        Tx::Postgres(_) => format!("{column} = ANY($1)"),
-        Tx::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each($1))"),
+    id_list_on(matches!(tx, Tx::Postgres(_)), column)
+}
+
+fn id_list_on(postgres: bool, column: &str) -> String {
+    if postgres {
+        format!("{column} = ANY($1)")
+    } else {
+        format!("{column} IN (SELECT value FROM json_each($1))")
     }
 }
 
@@ -360,5 +365,46 @@ pub async fn pools_of(
         "SELECT {POOL_COLUMNS} FROM slot_pool WHERE institution_id = $1 AND ($2 IS NULL OR day = $2) ORDER BY pool_id"
     );
     let rows: Vec<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(institution.as_str()).bind(day).fetch_all(p).await?);
+    rows.into_iter().map(pool_from).collect()
+}
+
+/// The pools of `institutions` on the days `from..=to`, of one department when given, by
+/// id: one query over the `(institution_id, day)` index, whatever the number of
+/// institutions (routing reads the free capacity of a group's receivers with it).
+pub async fn pools_in(
+    store: &Store,
+    institutions: &[InstitutionId],
+    from: NaiveDate,
+    to: NaiveDate,
+    department: Option<&str>,
+) -> Result<Vec<PoolRow>, StoreError> {
+    let sql = format!(
+        "SELECT {POOL_COLUMNS} FROM slot_pool WHERE {} AND day BETWEEN $2 AND $3 \
+         AND ($4 IS NULL OR department = $4) ORDER BY pool_id",
+        id_list_on(matches!(store, Store::Postgres(_)), "institution_id")
+    );
+    let ids = strings(institutions);
+    let rows: Vec<PoolTuple> = match store {
+        Store::Postgres(p) => {
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(&ids)
+                .bind(from)
+                .bind(to)
+                .bind(department)
+                .fetch_all(p)
+                .await?
+        }
+        Store::Sqlite(p) => {
+            let json = serde_json::to_string(&ids)
+                .map_err(|e| StoreError::corrupt("slot_pool", "institutions", e))?;
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(json)
+                .bind(from)
+                .bind(to)
+                .bind(department)
+                .fetch_all(p)
+                .await?
+        }
+    };
     rows.into_iter().map(pool_from).collect()
 }

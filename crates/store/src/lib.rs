@@ -11,6 +11,7 @@ pub mod audit_trail;
 pub mod capacity;
 pub mod error;
 pub mod event;
+pub mod follow_up;
 pub mod identity;
 pub mod referral;
 pub mod registry;

@@ -62,6 +62,8 @@ rule_ids! {
     Comp8 = "COMP-8",
     /// Periodic evaluation.
     Comp9 = "COMP-9",
+    /// Chronic-disease referral criteria (suggestions, never findings of the audit).
+    Ref2 = "REF-2",
     /// Outpatient slots reserved for primary care (not audited yet; the profile holds it).
     Quota1 = "QUOTA-1",
     /// Inpatient beds reserved for primary care (not audited yet; the profile holds it).

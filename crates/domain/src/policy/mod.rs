@@ -37,7 +37,8 @@ pub use finding::{
 };
 pub use profile::{
     CheckLevel, Comp1, Comp2, Comp3, Comp4, Comp5, Comp6, Comp7, Comp8, Comp9, Grid1, Grid2, Grid3,
-    Grid4, MemberCategory, Profile, ProfileError, Quota1, Quota2, Ref5, RuleSection, Rules, Share,
+    Grid4, MemberCategory, Profile, ProfileError, Quota1, Quota2, Ref2, Ref5, RuleSection, Rules,
+    Share,
 };
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use super::calendar::{Calendar, OutsideCalendar};
 use super::finding::{RuleId, Severity};
+use crate::chronic::{DiabetesCriteria, HypertensionCriteria};
 use crate::referral::clock::ClockTable;
 use crate::registry::{Capability, InstitutionKind, Level};
 use chrono::NaiveDate;
@@ -341,6 +342,18 @@ rule_section! {
 }
 
 rule_section! {
+    /// REF-2: the group's chronic-disease referral criteria (慢性病种分级诊疗标准), which
+    /// turn follow-up readings into suggested referrals ([`crate::chronic::assess`]). A
+    /// suggestion never blocks anything, so the severity is a warning by convention.
+    Ref2 = RuleId::Ref2, {
+        /// Hypertension.
+        hypertension: HypertensionCriteria,
+        /// Type-2 diabetes.
+        type2_diabetes: DiabetesCriteria,
+    }
+}
+
+rule_section! {
     /// QUOTA-1: the lead reserves at least this share of outpatient slots for
     /// family-doctor teams and primary institutions (not audited yet).
     Quota1 = RuleId::Quota1, {
@@ -412,6 +425,9 @@ pub struct Rules {
     /// COMP-9.
     #[serde(rename = "COMP-9")]
     pub comp9: Comp9,
+    /// REF-2.
+    #[serde(rename = "REF-2")]
+    pub ref2: Ref2,
     /// QUOTA-1.
     #[serde(rename = "QUOTA-1")]
     pub quota1: Quota1,
@@ -567,7 +583,7 @@ fn validate(file: &ProfileFile) -> Result<(), ProfileError> {
         );
     }
     let r = &file.rules;
-    let sources: [(RuleId, &str); 16] = [
+    let sources: [(RuleId, &str); 17] = [
         (Grid1::RULE, r.grid1.source()),
         (Grid2::RULE, r.grid2.source()),
         (Grid3::RULE, r.grid3.source()),
@@ -581,6 +597,7 @@ fn validate(file: &ProfileFile) -> Result<(), ProfileError> {
         (Comp7::RULE, r.comp7.source()),
         (Comp8::RULE, r.comp8.source()),
         (Comp9::RULE, r.comp9.source()),
+        (Ref2::RULE, r.ref2.source()),
         (Quota1::RULE, r.quota1.source()),
         (Quota2::RULE, r.quota2.source()),
         (Ref5::RULE, r.ref5.source()),
@@ -651,6 +668,15 @@ fn validate(file: &ProfileFile) -> Result<(), ProfileError> {
             "rules.COMP-9.evaluation_period_months",
             format!("{} is not 1–120", r.comp9.evaluation_period_months),
         );
+    }
+    let ref2 = [
+        ("hypertension", r.ref2.hypertension.validate()),
+        ("type2_diabetes", r.ref2.type2_diabetes.validate()),
+    ];
+    for (section, checked) in ref2 {
+        if let Err((field, reason)) = checked {
+            return invalid(&format!("rules.REF-2.{section}.{field}"), reason);
+        }
     }
     let c7 = &r.comp7;
     for (field, list) in [

@@ -14,6 +14,7 @@ mod map;
 pub(crate) mod nav;
 pub(crate) mod persons;
 pub(crate) mod referrals;
+pub(crate) mod routing;
 pub(crate) mod trail;
 pub(crate) mod users;
 

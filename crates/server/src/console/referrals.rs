@@ -7,10 +7,11 @@
 
 use super::escape;
 use super::frame::{PageCtx, error_in, or_error};
+use super::routing::PanelQuery;
 use crate::AppState;
 use crate::access::Who;
 use crate::error::ApiError;
-use crate::extract::{Form, Path};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::Label;
 use crate::routes::bookings::{BookingInput, book_for};
 use crate::routes::referrals::{
@@ -166,13 +167,19 @@ fn table(state: &AppState, ctx: &PageCtx, rows: &[Referral], inbox: bool) -> Str
     out
 }
 
-async fn page_body(state: &AppState, ctx: &PageCtx, who: &Who) -> Result<Response, ApiError> {
+async fn page_body(
+    state: &AppState,
+    ctx: &PageCtx,
+    who: &Who,
+    q: &PanelQuery,
+) -> Result<Response, ApiError> {
+    let routing = super::routing::panel(state, ctx, who, q).await;
     let inbox = list(state, who, Side::Received).await?;
     let outbox = list(state, who, Side::Sent).await?;
     let mut body = String::new();
     let _ = write!(
         body,
-        "<section class=\"panel\"><h2>{new}</h2>\
+        "{routing}<section class=\"panel\"><h2>{new}</h2>\
          <form method=\"post\" action=\"/referrals\">{csrf}\
          <p><label for=\"resident_id\">{rid}</label> <input id=\"resident_id\" name=\"resident_id\" required maxlength=\"128\"> \
          <label for=\"to_institution_id\">{to}</label> <input id=\"to_institution_id\" name=\"to_institution_id\" required maxlength=\"128\"></p>\
@@ -217,8 +224,9 @@ pub(crate) async fn referrals_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     who: Who,
+    Query(q): Query<PanelQuery>,
 ) -> Response {
-    or_error(&ctx, page_body(&state, &ctx, &who).await)
+    or_error(&ctx, page_body(&state, &ctx, &who, &q).await)
 }
 
 /// The new-referral form's fields; with a pool, a slot is booked on the spot.

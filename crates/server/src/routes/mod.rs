@@ -7,11 +7,13 @@ pub(crate) mod audit;
 pub(crate) mod audit_trail;
 pub(crate) mod bookings;
 pub(crate) mod events;
+pub(crate) mod follow_ups;
 pub(crate) mod persons;
 pub(crate) mod pools;
 pub(crate) mod referrals;
 pub(crate) mod registry;
 pub(crate) mod residents;
+pub(crate) mod routing;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -110,11 +112,14 @@ pub static API_ROUTES: &[Route] = &[
     route!(Post "/api/v1/residents/{id}/break-glass", may(A::BreakGlassReadPerson) => persons::break_glass),
     route!(Put "/api/v1/residents/{id}/identity", may(A::ChangePerson) => persons::put_identity),
     route!(Post "/api/v1/residents/lookup", may(A::ReadPerson) => persons::lookup),
+    route!(Post "/api/v1/residents/{id}/follow-ups", may(A::ChangePerson) => follow_ups::record_follow_up),
+    route!(Get "/api/v1/residents/{id}/referral-suggestions", may(A::ReadPerson) => follow_ups::get_referral_suggestions),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
     route!(Get "/api/v1/pools", may(A::BookSlot) => pools::list_pools),
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
     route!(Get "/api/v1/referrals", may(A::Refer) => referrals::list_referrals),
     route!(Post "/api/v1/referrals", may(A::Refer) => referrals::open_referral),
+    route!(Get "/api/v1/referrals/routes", may(A::Refer) => routing::get_routes),
     route!(Get "/api/v1/referrals/{id}", may(A::ReadPerson) => referrals::get_referral),
     route!(Post "/api/v1/referrals/{id}/actions", may(A::Refer) => referrals::act),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),

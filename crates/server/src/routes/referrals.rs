@@ -200,7 +200,7 @@ fn refusal(e: &ReferralError) -> ApiError {
 }
 
 /// The institution a grant acts for: its own, or the host of its team.
-fn institution_of(reg: &Registry, scope: &Scope) -> Option<InstitutionId> {
+pub(crate) fn institution_of(reg: &Registry, scope: &Scope) -> Option<InstitutionId> {
     match scope {
         Scope::Institution(i) => Some(i.clone()),
         Scope::Team(t) => reg
@@ -292,7 +292,7 @@ fn text(field: &str, s: &str) -> Result<String, ApiError> {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The person is not in the caller's care (audited)", body = ErrorBody),
         (status = 404, description = "No such resident or receiving institution", body = ErrorBody),
-        (status = 409, description = "The id is taken, or the receiver is the referrer", body = ErrorBody),
+        (status = 409, description = "The id is taken, the receiver is the referrer, or it is outside the patient's group without being an external referral to a collaborator (COMP-6)", body = ErrorBody),
     )
 )]
 pub(crate) async fn open_referral(
@@ -371,6 +371,7 @@ pub(crate) async fn open(
             id: rid.to_string(),
         });
     }
+    crate::routes::routing::within_group(&reg, row.as_ref(), &to, direction)?;
     let by = party(&reg, &permit)?;
     let Party::Institution(from) = by.clone() else {
         return Err(ApiError::Internal(

@@ -12,6 +12,8 @@ mod consortia;
 mod docs;
 mod errors;
 mod events;
+mod follow_ups;
 mod helpers;
 mod referrals;
 mod registry;
+mod routing;
