@@ -163,6 +163,7 @@ function pickCity(dir) {
       consortium: c.consortium_id,
       lead: c.lead_institution_id,
       team: team.team_id,
+      teamHost: team.institution_id,
       resident: signedByTeam.get(team.team_id),
       shared: shared.institution_id,
     };
@@ -403,7 +404,7 @@ describe('console', () => {
       const day = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
       const pool = `${city.lead}-D0-${day}-am`;
       await page.fill('#pool_id', pool);
-      await clickAndWait(page, 'form[action="/referrals"] button[type=submit]');
+      await clickAndWait(page, 'form[action="/referrals"][method=post] button[type=submit]');
       assert.equal(pathname(page), '/referrals', `after referring the page is ${page.url()}`);
       assert.equal(await page.locator('tr[data-status=requested]').count(), 1, 'the outbox shows it requested');
       const pools = await (await page.request.get(`${base}/api/v1/pools?institution=${city.lead}&day=${day}`)).json();
@@ -431,6 +432,43 @@ describe('console', () => {
       const done = await page.locator('tr[data-status=completed]').first().innerText();
       assert.ok(done.includes('回社区随访'), `the outcome is in the outbox: ${done}`);
       await page.screenshot({ path: path.join(OUT, 'referrals-outbox.png'), fullPage: true });
+      await logout(page);
+    });
+  });
+
+  test('a down-referral reaches the family-doctor team with its care plan, and the team confirms the first visit', async () => {
+    await withPage('down-referral', async (page) => {
+      // the lead's desk cares for the person since the referral above
+      await login(page, 'e2e-desk');
+      await page.goto(`${base}/referrals`);
+      await page.fill('#resident_id', city.resident);
+      await page.fill('#to_institution_id', city.teamHost);
+      await page.selectOption('#direction', 'down');
+      await page.fill('#reason', '病情稳定，转回社区管理');
+      await page.fill('#team_id', city.team);
+      await page.fill('#diagnosis', '原发性高血压 2级');
+      await page.fill('#medications', '氨氯地平 | 5 mg | 每日一次');
+      await page.fill('#plan', '低盐饮食，家庭自测血压');
+      await page.fill('#follow_ups', '2026-12-20 复查血压');
+      await clickAndWait(page, 'form[action="/referrals"][method=post] button[type=submit]');
+      assert.equal(pathname(page), '/referrals', `after sending it down the page is ${page.url()}`);
+      await logout(page);
+
+      await login(page, 'e2e-family');
+      await page.goto(`${base}/referrals`);
+      const plan = await page.locator('tr[data-status=requested] details.care-plan').innerText();
+      assert.ok(plan.includes('原发性高血压'), `the team sees the care plan: ${plan}`);
+      await clickAndWait(page, 'tr[data-status=requested] button[data-command=accept]');
+      await clickAndWait(page, 'tr[data-status=accepted] button[data-command=arrive]');
+      await page.fill('tr[data-status=arrived] input[name=outcome]', '首次随访完成，血压 132/84');
+      await clickAndWait(page, 'tr[data-status=arrived] button[data-command=complete]');
+      await page.screenshot({ path: path.join(OUT, 'referrals-team.png'), fullPage: true });
+      await logout(page);
+
+      await login(page, 'e2e-desk');
+      await page.goto(`${base}/referrals`);
+      const back = await page.locator('tr[data-status=completed]', { hasText: '首次随访完成' }).count();
+      assert.equal(back, 1, 'the lead sees the first visit confirmed in its outbox');
       await logout(page);
     });
   });
