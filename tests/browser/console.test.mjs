@@ -40,8 +40,8 @@ const PAGES = {
  * `scope` names what the grant needs from the exported city.
  */
 const ROLES = [
-  { role: 'commission_admin', user: 'e2e-admin', scope: 'city', nav: ['map', 'users', 'tokens'], forbidden: '/audit-trail' },
-  { role: 'consortium_manager', user: 'e2e-manager', scope: 'consortium', nav: ['map', 'tokens'], forbidden: '/users' },
+  { role: 'commission_admin', user: 'e2e-admin', scope: 'city', nav: ['map', 'referral-clocks', 'users', 'tokens'], forbidden: '/audit-trail' },
+  { role: 'consortium_manager', user: 'e2e-manager', scope: 'consortium', nav: ['map', 'referral-clocks', 'tokens'], forbidden: '/users' },
   { role: 'referral_desk', user: 'e2e-desk', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
   { role: 'doctor', user: 'e2e-doctor', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
   { role: 'family_doctor', user: 'e2e-family', scope: 'team', nav: ['persons', 'referrals', 'tokens'], forbidden: '/users' },

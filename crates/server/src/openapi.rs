@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, follow_ups, persons, pools, referrals, registry,
-    residents, routing, tokens, users,
+    self, audit, audit_trail, bookings, events, follow_ups, persons, pools, referral_clocks,
+    referrals, registry, residents, routing, tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -51,6 +51,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         routing::get_routes,
         referrals::get_referral,
         referrals::act,
+        referral_clocks::get_clocks,
         audit_trail::search_trail,
         users::list_users,
         users::add_user,

@@ -213,11 +213,20 @@ mod tests {
                 "level 2 names the receiver's group"
             );
             // both missed deadlines count against the lead
+            let lead_row = referral::clock_summary(&store, china(1, 0, 0))
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.institution == lead)
+                .unwrap();
             assert_eq!(
-                referral::overdue_count(&store, &lead, china(1, 0, 0))
-                    .await
-                    .unwrap(),
-                (1, 1)
+                (
+                    lead_row.open,
+                    lead_row.to_manager,
+                    lead_row.missed,
+                    lead_row.missed_to_manager
+                ),
+                (1, 1, 1, 1)
             );
             // five working days on, nobody answered: it expires and the referrer can see it
             let t = tick(&store, &profile, china(12, 0, 1)).await.unwrap();

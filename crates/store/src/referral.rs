@@ -127,20 +127,6 @@ pub async fn record_overdue(
     Ok(())
 }
 
-/// How many deadlines `receiver` missed since `since`, by escalation level (1, 2).
-pub async fn overdue_count(
-    store: &Store,
-    receiver: &InstitutionId,
-    since: DateTime<Utc>,
-) -> Result<(u64, u64), StoreError> {
-    let sql = "SELECT COALESCE(SUM(CASE WHEN level = 1 THEN 1 ELSE 0 END), 0), \
-               COALESCE(SUM(CASE WHEN level = 2 THEN 1 ELSE 0 END), 0) \
-               FROM referral_overdue WHERE receiver_institution_id = $1 AND escalated_at >= $2";
-    let (l1, l2): (i64, i64) = with_pool!(store, p => sqlx::query_as(sql)
-        .bind(receiver.as_str()).bind(since).fetch_one(p).await?);
-    Ok((l1.unsigned_abs(), l2.unsigned_abs()))
-}
-
 /// Referrals whose clock is due at `now`, earliest first: what the scheduler fires.
 pub async fn due(
     store: &Store,
@@ -219,6 +205,80 @@ pub async fn list_for(
         }
     }
     Ok(out)
+}
+
+/// One receiver's clocks: its open referrals, how many are overdue now, and how many
+/// deadlines it missed since a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockRow {
+    /// The receiver.
+    pub institution: InstitutionId,
+    /// Referrals waiting on it.
+    pub open: u64,
+    /// Of those, overdue (escalated to its desk or further).
+    pub overdue: u64,
+    /// Of those, escalated to the group's manager.
+    pub to_manager: u64,
+    /// Deadlines missed since the day asked (escalations to its desk).
+    pub missed: u64,
+    /// Of those, escalated on to the group's manager.
+    pub missed_to_manager: u64,
+}
+
+/// Every receiver's clocks ([`ClockRow`]), missed deadlines counted from `since`; by id.
+pub async fn clock_summary(
+    store: &Store,
+    since: DateTime<Utc>,
+) -> Result<Vec<ClockRow>, StoreError> {
+    let open = format!(
+        "SELECT to_institution_id, COUNT(*), \
+         COALESCE(SUM(CASE WHEN escalation >= 1 THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN escalation >= 2 THEN 1 ELSE 0 END), 0) \
+         FROM referral WHERE status IN ({OPEN}) GROUP BY to_institution_id"
+    );
+    let open: Vec<(String, i64, i64, i64)> =
+        with_pool!(store, p => sqlx::query_as(AssertSqlSafe(open.clone())).fetch_all(p).await?);
+    let missed = "SELECT receiver_institution_id, \
+                  COALESCE(SUM(CASE WHEN level = 1 THEN 1 ELSE 0 END), 0), \
+                  COALESCE(SUM(CASE WHEN level = 2 THEN 1 ELSE 0 END), 0) \
+                  FROM referral_overdue WHERE escalated_at >= $1 GROUP BY receiver_institution_id";
+    let missed: Vec<(String, i64, i64)> =
+        with_pool!(store, p => sqlx::query_as(missed).bind(since).fetch_all(p).await?);
+    let mut rows: std::collections::BTreeMap<String, [i64; 5]> = Default::default();
+    for (i, n, o, m) in open {
+        let r = rows.entry(i).or_default();
+        (r[0], r[1], r[2]) = (n, o, m);
+    }
+    for (i, l1, l2) in missed {
+        let r = rows.entry(i).or_default();
+        (r[3], r[4]) = (l1, l2);
+    }
+    rows.into_iter()
+        .map(
+            |(i, [open, overdue, to_manager, missed, missed_to_manager])| {
+                Ok(ClockRow {
+                    institution: InstitutionId::parse(&i)
+                        .map_err(|e| StoreError::corrupt("referral", &i, e))?,
+                    open: open.unsigned_abs(),
+                    overdue: overdue.unsigned_abs(),
+                    to_manager: to_manager.unsigned_abs(),
+                    missed: missed.unsigned_abs(),
+                    missed_to_manager: missed_to_manager.unsigned_abs(),
+                })
+            },
+        )
+        .collect()
+}
+
+/// Open referrals that are overdue, the longest overdue first.
+pub async fn escalated(store: &Store, limit: u32) -> Result<Vec<Referral>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM referral WHERE escalation > 0 AND status IN ({OPEN}) \
+         ORDER BY stage_since, referral_id LIMIT $1"
+    );
+    let rows: Vec<Row> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(i64::from(limit)).fetch_all(p).await?);
+    rows.into_iter().map(from_row).collect()
 }
 
 /// The statuses a referral waits in, as SQL literals.

@@ -141,13 +141,21 @@ fn clocks_fire_once(tmp: &tempfile::TempDir, db: &Db, servers: usize) {
                 expected_emergency,
                 "REF-5: an emergency is escalated, never expired"
             );
-            let lead_overdue = referral::overdue_count(&store, &group.lead, then)
+            let lead = referral::clock_summary(&store, then)
                 .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.institution == group.lead)
                 .unwrap();
             assert_eq!(
-                lead_overdue,
+                (lead.missed, lead.missed_to_manager),
                 (2, 2),
                 "every missed deadline counts against the lead"
+            );
+            assert_eq!(
+                (lead.open, lead.to_manager),
+                (1, 1),
+                "the emergency still waits"
             );
         });
     };

@@ -45,6 +45,13 @@ const PAGES: &[Page] = &[
         own: false,
     },
     Page {
+        key: "referral-clocks",
+        href: "/referral-clocks",
+        label: Label::NavReferralClocks,
+        need: Some(ActionKind::ReadAggregates),
+        own: false,
+    },
+    Page {
         key: "audit-trail",
         href: "/audit-trail",
         label: Label::NavAuditTrail,

@@ -52,7 +52,7 @@ fn status_name(s: Status, lang: Lang) -> String {
 }
 
 /// China's local time, as a desk reads it.
-fn local(t: DateTime<Utc>) -> String {
+pub(crate) fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&yilian_domain::china())
         .format("%Y-%m-%d %H:%M")
         .to_string()

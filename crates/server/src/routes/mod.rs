@@ -10,6 +10,7 @@ pub(crate) mod events;
 pub(crate) mod follow_ups;
 pub(crate) mod persons;
 pub(crate) mod pools;
+pub(crate) mod referral_clocks;
 pub(crate) mod referrals;
 pub(crate) mod registry;
 pub(crate) mod residents;
@@ -122,6 +123,7 @@ pub static API_ROUTES: &[Route] = &[
     route!(Get "/api/v1/referrals/routes", may(A::Refer) => routing::get_routes),
     route!(Get "/api/v1/referrals/{id}", may(A::ReadPerson) => referrals::get_referral),
     route!(Post "/api/v1/referrals/{id}/actions", may(A::Refer) => referrals::act),
+    route!(Get "/api/v1/referral-clocks", may(A::ReadAggregates) => referral_clocks::get_clocks),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),
     route!(Get "/api/v1/users", may(A::ManageUsers) => users::list_users),
     route!(Post "/api/v1/users", may(A::ManageUsers) => users::add_user),
@@ -147,6 +149,7 @@ pub static PAGE_ROUTES: &[Route] = &[
     route!(Get "/referrals", may(A::Refer) => console::referrals::referrals_page),
     route!(Post "/referrals", may(A::Refer) => console::referrals::open_form),
     route!(Post "/referrals/{id}/actions", may(A::Refer) => console::referrals::act_form),
+    route!(Get "/referral-clocks", may(A::ReadAggregates) => console::referral_clocks::page),
     route!(Get "/audit-trail", may(A::ReadAuditTrail) => console::trail::trail_page),
     route!(Get "/users", may(A::ManageUsers) => console::users::users_page),
     route!(Post "/users", may(A::ManageUsers) => console::users::add_user_form),

@@ -357,3 +357,114 @@ yilian_store::dbtest!(
         assert!(back["deadline"].is_null());
     }
 );
+
+yilian_store::dbtest!(
+    the_group_manager_sees_which_receivers_let_referrals_wait,
+    |store| {
+        let app = spawn_app(store).await;
+        let group = app.groups()[0].clone();
+        let member = app
+            .registry()
+            .members_of(&group.id, None)
+            .find(|m| m.institution_id != group.lead)
+            .unwrap()
+            .institution_id
+            .clone();
+        let person = app.busiest_member_team().1[0].clone();
+        // an emergency nobody answered, opened a day ago
+        let id = yilian_domain::ids::ReferralId::parse("F-LATE").unwrap();
+        let open =
+            yilian_domain::referral::Command::Request(yilian_domain::referral::NewReferral {
+                id: id.clone(),
+                resident: yilian_domain::ids::ResidentId::parse(&person).unwrap(),
+                from: member.clone(),
+                to: group.lead.clone(),
+                direction: yilian_domain::referral::Direction::Up,
+                urgency: yilian_domain::referral::Urgency::Emergency,
+                reason: "SBP 190".into(),
+                team: None,
+                care_plan: None,
+            });
+        let by = yilian_domain::referral::Party::Institution(member);
+        let then = Utc::now() - chrono::Duration::days(1);
+        yilian_service::referral::act(&app.store, &app.profile, &id, &open, &by, "fd", then)
+            .await
+            .unwrap()
+            .unwrap();
+        for _ in 0..2 {
+            yilian_service::clock::tick(&app.store, &app.profile, Utc::now())
+                .await
+                .unwrap();
+        }
+        let manager = app
+            .user_token(
+                "mgr",
+                &format!("consortium_manager@consortium:{}", group.id),
+            )
+            .await;
+        let (s, c) = app
+            .call(
+                &manager,
+                Method::GET,
+                &format!("/api/v1/referral-clocks?consortium={}", group.id),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        let lead = c["receivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["institution_id"] == group.lead.as_str())
+            .unwrap();
+        assert_eq!(
+            (lead["open"].as_u64(), lead["to_manager"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(
+            (lead["missed"].as_u64(), lead["missed_to_manager"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(c["overdue"][0]["id"], "F-LATE");
+        assert_eq!(c["overdue"][0]["escalation"], 2);
+        assert!(
+            c["overdue"][0].get("resident_id").is_none(),
+            "no person is named"
+        );
+        // another group's clocks are not this manager's; a desk reads no aggregates
+        let other = &app.groups()[1].id;
+        let (s, _) = app
+            .call(
+                &manager,
+                Method::GET,
+                &format!("/api/v1/referral-clocks?consortium={other}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let desk = app
+            .user_token(
+                "deskc",
+                &format!("referral_desk@institution:{}", group.lead),
+            )
+            .await;
+        let (s, _) = app
+            .call(&desk, Method::GET, "/api/v1/referral-clocks", None)
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // the console page lists the overdue referral
+        let req = axum::http::Request::get(format!("/referral-clocks?consortium={}", group.id))
+            .header(
+                axum::http::header::AUTHORIZATION,
+                format!("Bearer {manager}"),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let page = app.send_raw(req).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text()
+                .contains("data-referral=\"F-LATE\" data-escalation=\"2\"")
+        );
+    }
+);
