@@ -14,7 +14,9 @@ pub mod export;
 pub mod identity;
 pub mod import;
 pub mod locate;
+pub mod notice;
 pub mod referral;
+pub mod webhook;
 
 pub use error::ServiceError;
 

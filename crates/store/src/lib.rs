@@ -12,10 +12,12 @@ pub mod capacity;
 pub mod error;
 pub mod event;
 pub mod identity;
+pub mod notice;
 pub mod referral;
 pub mod registry;
 pub mod session;
 mod sql;
+pub mod webhook;
 
 pub use error::StoreError;
 
