@@ -45,6 +45,7 @@ use tower_http::trace::TraceLayer;
 use yilian_domain::policy::Profile;
 use yilian_service::booking::Booker;
 use yilian_service::identity::Keyring;
+use yilian_service::notice::FeedWatch;
 use yilian_store::Store;
 
 /// What every handler shares: the store, the policy profile the city is held to, and the
@@ -62,14 +63,17 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The group commit every booking goes through.
     pub booker: Booker,
+    /// The newest notice, watched for the live feeds.
+    pub feed: FeedWatch,
 }
 
 impl AppState {
     /// State for `store`, holding the city to `profile`, opening identifiers with `keyring`.
-    /// Starts the booking task, so it must be called inside a Tokio runtime.
+    /// Starts the booking task and the feed watch, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, profile: Profile, keyring: Keyring) -> AppState {
         AppState {
             booker: Booker::spawn(store.clone()),
+            feed: FeedWatch::spawn(store.clone(), limits::FEED_WATCH_INTERVAL),
             store,
             profile: Arc::new(profile),
             keyring: Arc::new(keyring),

@@ -137,6 +137,75 @@ pub async fn settle(store: &Store, wait: std::time::Duration) -> Result<usize, S
     Ok(written)
 }
 
+/// The newest notice id, watched for live readers: one small query per `every` per
+/// server, however many consoles are connected, and the projectors of other servers on
+/// the same database are seen too (a wake-up from this process alone would miss those).
+#[derive(Debug, Clone)]
+pub struct FeedWatch {
+    latest: tokio::sync::watch::Receiver<i64>,
+}
+
+impl FeedWatch {
+    /// Starts the watching task on the current runtime; it ends when every clone of the
+    /// watch has been dropped.
+    pub fn spawn(store: Store, every: std::time::Duration) -> FeedWatch {
+        let (tx, latest) = tokio::sync::watch::channel(0);
+        tokio::spawn(async move {
+            loop {
+                match stored::latest_id(&store).await {
+                    Ok(id) => {
+                        tx.send_if_modified(|v| std::mem::replace(v, id) != id);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot read the newest notice"),
+                }
+                tokio::select! {
+                    () = tx.closed() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        });
+        FeedWatch { latest }
+    }
+
+    /// A receiver that wakes when a newer notice exists.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.latest.clone()
+    }
+}
+
+/// Keeps the feeds and the webhooks going in the background of `yilian serve`: one task
+/// projects new events every `every`, another delivers what is due, so a slow receiver
+/// never holds the feeds back. Errors are logged and the next turn tries again (a step
+/// that failed stored nothing).
+pub fn spawn_notifier(
+    store: Store,
+    keyring: std::sync::Arc<crate::identity::Keyring>,
+    how: crate::webhook::Delivery,
+    every: std::time::Duration,
+) {
+    let projector = store.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = catch_up(&projector).await {
+                tracing::error!(error = %e, "notice projector");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            match crate::webhook::deliver_due(&store, &keyring, &how, Utc::now()).await {
+                Ok(r) if r.dead > 0 => {
+                    tracing::warn!(dead = r.dead, "webhook deliveries failed for the last time")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "webhook deliveries"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     #![allow(clippy::unwrap_used)] // a panic is how a test reports
