@@ -13,6 +13,7 @@ pub mod access;
 pub mod capacity;
 pub mod chronic;
 pub mod ids;
+pub mod notice;
 pub mod policy;
 pub mod referral;
 pub mod registry;

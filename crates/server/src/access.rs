@@ -129,14 +129,19 @@ fn entry(actor: String, source: String, action: &str, outcome: Outcome) -> NewAu
     }
 }
 
-/// Is this worth an audit entry when allowed (module docs)? A booking is recorded once,
+/// Is this worth an audit entry when allowed (module docs)? A notice names a stream and
+/// a kind, never a person, so reading a feed is not recorded (a live console reconnects
+/// every few minutes). A booking is recorded once,
 /// in the event log's `SlotsBooked` (who booked whom into which pool), committed with the
 /// booking itself: a second, separately committed record per booking would bind a
 /// release storm to one audit commit per booking. Refused bookings are in the trail.
 fn audited_when_allowed(kind: ActionKind) -> bool {
     !matches!(
         kind,
-        ActionKind::ReadRegistry | ActionKind::ReadAggregates | ActionKind::BookSlot
+        ActionKind::ReadRegistry
+            | ActionKind::ReadAggregates
+            | ActionKind::BookSlot
+            | ActionKind::ReadFeed
     )
 }
 

@@ -236,6 +236,8 @@ fn what_zh(what: &str) -> &str {
         "consortium" => "医联体",
         "membership consortium" => "成员关系所属医联体",
         "profile" => "政策规范",
+        "webhook" => "推送地址",
+        "dead letter" => "失败推送",
         other => other,
     }
 }

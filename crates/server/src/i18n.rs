@@ -34,6 +34,7 @@ macro_rules! labels {
 
 labels! {
     AppName => ("医联", "yilian"),
+    Notices => ("新通知", "New notices"),
     ConsoleTitle => ("城市医联体网格总览", "City medical consortia: grid overview"),
     LanguageNav => ("语言", "Language"),
     Summary => ("概况", "Summary"),

@@ -46,6 +46,7 @@ use yilian_domain::policy::Profile;
 use yilian_domain::registry::Registry;
 use yilian_service::booking::Booker;
 use yilian_service::identity::Keyring;
+use yilian_service::notice::FeedWatch;
 use yilian_service::registry_cache::RegistryCache;
 use yilian_store::Store;
 
@@ -66,14 +67,17 @@ pub struct AppState {
     pub booker: Booker,
     /// The registry, reloaded only when it changed.
     pub registry: RegistryCache,
+    /// The newest notice, watched for the live feeds.
+    pub feed: FeedWatch,
 }
 
 impl AppState {
     /// State for `store`, holding the city to `profile`, opening identifiers with `keyring`.
-    /// Starts the booking task, so it must be called inside a Tokio runtime.
+    /// Starts the booking task and the feed watch, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, profile: Profile, keyring: Keyring) -> AppState {
         AppState {
             booker: Booker::spawn(store.clone()),
+            feed: FeedWatch::spawn(store.clone(), limits::FEED_WATCH_INTERVAL),
             store,
             profile: Arc::new(profile),
             keyring: Arc::new(keyring),

@@ -14,6 +14,17 @@ pub(crate) const RESIDENTS_PAGE_MAX: u32 = 500;
 pub(crate) const EVENTS_PAGE_DEFAULT: u32 = 100;
 /// Most events per page.
 pub(crate) const EVENTS_PAGE_MAX: u32 = 1_000;
+/// Notices per page when the client names no limit.
+pub(crate) const FEED_PAGE_DEFAULT: u32 = 100;
+/// Most notices per page.
+pub(crate) const FEED_PAGE_MAX: u32 = 500;
+/// Longest life of one live feed connection: the browser reconnects (resuming from
+/// `Last-Event-ID`), and the reconnection checks the caller's access again, so a disabled
+/// account stops hearing within this time.
+pub(crate) const FEED_STREAM_SECONDS_MAX: u64 = 600;
+/// How often a server looks for a newer notice for its live feeds: the delay a console
+/// sees, at one small query per interval whatever the number of consoles.
+pub(crate) const FEED_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Most members a consortium may be given in one request (a city's telemedicine network
 /// has a few hundred).

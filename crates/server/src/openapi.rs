@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, follow_ups, persons, pools, referral_clocks,
-    referrals, registry, residents, routing, tokens, users,
+    self, audit, audit_trail, bookings, events, feed, follow_ups, persons, pools, referral_clocks,
+    referrals, registry, residents, routing, tokens, users, webhooks,
 };
 use axum::Router;
 use axum::http::header;
@@ -52,6 +52,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         referrals::get_referral,
         referrals::act,
         referral_clocks::get_clocks,
+        feed::read_feed,
+        feed::stream_feed,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::delete_webhook,
+        webhooks::list_dead_letters,
+        webhooks::retry_dead_letter,
         audit_trail::search_trail,
         users::list_users,
         users::add_user,
@@ -68,6 +75,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "events", description = "The event log as a feed"),
         (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
         (name = "referral", description = "Two-way referral and booking reserved and public slots (rules `REF-*`, `QUOTA-*`)"),
+        (name = "notices", description = "Each institution's and team's feed of the events that concern it, live or from a cursor, and its webhooks"),
         (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),
     )

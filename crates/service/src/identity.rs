@@ -115,7 +115,8 @@ impl Keyring {
         hex::encode(m.finalize().into_bytes())
     }
 
-    fn seal(&self, clear: &str) -> String {
+    /// Encrypts a short text for a column (identifiers, webhook secrets).
+    pub(crate) fn seal(&self, clear: &str) -> String {
         let cipher = XChaCha20Poly1305::new((&self.enc).into());
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ct = cipher
@@ -124,7 +125,8 @@ impl Keyring {
         format!("{}{}", hex::encode(nonce), hex::encode(ct))
     }
 
-    fn open(&self, sealed: &str, what: &str) -> Result<String, ServiceError> {
+    /// Decrypts what [`Keyring::seal`] made; `what` names it in the error.
+    pub(crate) fn open(&self, sealed: &str, what: &str) -> Result<String, ServiceError> {
         let bad = || {
             ServiceError::Internal(format!(
                 "a sealed {what} does not open with this key file (wrong key, or the row was edited)"

@@ -16,9 +16,11 @@ pub mod follow_up;
 pub mod identity;
 pub mod import;
 pub mod locate;
+pub mod notice;
 pub mod referral;
 pub mod registry_cache;
 pub mod routing;
+pub mod webhook;
 
 pub use error::ServiceError;
 

@@ -13,10 +13,12 @@ pub mod error;
 pub mod event;
 pub mod follow_up;
 pub mod identity;
+pub mod notice;
 pub mod referral;
 pub mod registry;
 pub mod session;
 mod sql;
+pub mod webhook;
 
 pub use error::StoreError;
 

@@ -476,6 +476,10 @@ fn keyring(path: &Path) -> Result<Keyring, ExitCode> {
     }
 }
 
+/// How often `serve` projects new events into the feeds and looks for due webhook
+/// deliveries: the delay between an event and its notice.
+const NOTIFY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
     let profile = match load_profile(server.profile) {
         Ok(p) => p,
@@ -491,10 +495,18 @@ async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
     );
     let mut state = yilian_server::AppState::new(store, profile, ring);
     state.secure_cookies = server.secure_cookies;
-    let _clocks = yilian_service::clock::spawn_scheduler(
+    // the referral clocks (issue 4, item 2)
+    yilian_service::clock::spawn_scheduler(
         state.store.clone(),
         state.profile.clone(),
         server.clock_every,
+    );
+    // the feeds and the webhooks, beside the requests (issue 4, item 7)
+    yilian_service::notice::spawn_notifier(
+        state.store.clone(),
+        state.keyring.clone(),
+        yilian_service::webhook::Delivery::DEFAULT,
+        NOTIFY_INTERVAL,
     );
     match yilian_server::serve(state, addr).await {
         Ok(()) => ExitCode::SUCCESS,

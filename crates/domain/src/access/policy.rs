@@ -31,6 +31,8 @@
 //! | book slot (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | refer (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | break-glass read person (person) | — | — | own consortium, flagged | own consortium, flagged | own consortium, flagged | — | — | — |
+//! | read feed (feed) | — | — | within | within | within | within | — | — |
+//! | manage webhooks (feed) | — | — | within | — | — | — | — | — |
 //!
 //! *Within* means the resource lies inside the grant's scope:
 //!
@@ -40,6 +42,7 @@
 //! | consortium X | yes | X serves G | X = C | no | no | no |
 //! | person | yes | lives in G | in C (below) | has care at I | signed with T | is P |
 //! | export of scope S | yes | S is G, or a consortium serving G, or an institution or team in G | S is C, or a member of C, or a team hosted by one | S is I, or a team hosted by I | S is T | S is P |
+//! | feed of scope S | — | — | — | S is I, or a team hosted by I | S is T | — |
 //!
 //! *In care* is *within* for a person and an institution scope: the institution is in
 //! the person's `institutions_with_care` (referred to it, or treated there). A person is
@@ -331,6 +334,12 @@ pub enum Action {
         /// Why, as typed by the user; goes to the audit trail.
         reason: NonEmptyReason,
     },
+    /// Read the notices of an institution or team (通知): the events that concern it,
+    /// from a cursor or pushed live. Notices name streams and kinds, never a person's data.
+    ReadFeed,
+    /// Subscribe an institution's systems to its notices (webhooks), and see and retry
+    /// the deliveries that failed.
+    ManageWebhooks,
 }
 
 crate::registry::code_enum!(
@@ -361,6 +370,10 @@ crate::registry::code_enum!(
         Refer = "refer" / "转诊",
         /// [`Action::BreakGlassReadPerson`]
         BreakGlassReadPerson = "break_glass_read_person" / "紧急查看个人档案",
+        /// [`Action::ReadFeed`]
+        ReadFeed = "read_feed" / "查看通知",
+        /// [`Action::ManageWebhooks`]
+        ManageWebhooks = "manage_webhooks" / "管理推送",
     }
 );
 
@@ -380,6 +393,8 @@ impl Action {
             Action::BookSlot => ActionKind::BookSlot,
             Action::Refer => ActionKind::Refer,
             Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
+            Action::ReadFeed => ActionKind::ReadFeed,
+            Action::ManageWebhooks => ActionKind::ManageWebhooks,
         }
     }
     /// The code stored in audit events and shown in the matrix.
@@ -419,6 +434,11 @@ pub enum Resource {
     /// An export of everything of one kind within a scope.
     Export {
         /// What the export covers.
+        scope: Scope,
+    },
+    /// The notices of one institution or team, and its webhooks.
+    Feed {
+        /// Whose.
         scope: Scope,
     },
 }
@@ -671,7 +691,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAuditTrail
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadFeed
+            | A::ManageWebhooks => NEVER,
         },
         Role::ConsortiumManager => match action {
             A::ReadRegistry | A::ChangeConsortium | A::ReadAggregates | A::ExportRegistry => MASKED,
@@ -682,9 +704,12 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadFeed
+            | A::ManageWebhooks => NEVER,
         },
         Role::ReferralDesk => match action {
+            A::ReadFeed | A::ManageWebhooks => MASKED,
             A::ReadPerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
@@ -696,6 +721,7 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers => NEVER,
         },
         Role::Doctor => match action {
+            A::ReadFeed => MASKED,
             A::ReadPerson | A::ChangePerson | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
@@ -704,9 +730,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportRegistry
             | A::ExportPersons
             | A::ReadAuditTrail
-            | A::ManageUsers => NEVER,
+            | A::ManageUsers
+            | A::ManageWebhooks => NEVER,
         },
         Role::FamilyDoctor => match action {
+            A::ReadFeed => MASKED,
             A::ReadPerson | A::ChangePerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
@@ -714,9 +742,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAggregates
             | A::ExportRegistry
             | A::ReadAuditTrail
-            | A::ManageUsers => NEVER,
+            | A::ManageUsers
+            | A::ManageWebhooks => NEVER,
         },
         Role::SharedCentreStaff => match action {
+            A::ReadFeed => MASKED,
             A::ReadPerson => MASKED,
             A::ReadRegistry
             | A::ChangeConsortium
@@ -728,7 +758,8 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ManageWebhooks => NEVER,
         },
         Role::Auditor => match action {
             A::ReadAuditTrail => MASKED,
@@ -742,7 +773,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadFeed
+            | A::ManageWebhooks => NEVER,
         },
         Role::Resident => match action {
             A::ReadPerson => MASKED,
@@ -756,7 +789,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadFeed
+            | A::ManageWebhooks => NEVER,
         },
     }
 }
@@ -782,6 +817,13 @@ fn applies(action: &Action, resource: &Resource) -> bool {
         Action::ExportPersons => matches!(resource, Resource::Export { .. }),
         Action::ReadAuditTrail => matches!(resource, Resource::AuditTrail),
         Action::ManageUsers => matches!(resource, Resource::Users),
+        // only institutions and teams have feeds
+        Action::ReadFeed | Action::ManageWebhooks => matches!(
+            resource,
+            Resource::Feed {
+                scope: Scope::Institution(_) | Scope::Team(_)
+            }
+        ),
     }
 }
 
@@ -816,7 +858,9 @@ fn within(scope: &Scope, resource: &Resource, topo: &impl Topology) -> bool {
             Scope::Team(t) => team.as_ref() == Some(t),
             Scope::Person(p) => p == resident,
         },
-        Resource::Export { scope: inner } => scope_contains(scope, inner, topo),
+        Resource::Export { scope: inner } | Resource::Feed { scope: inner } => {
+            scope_contains(scope, inner, topo)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::fmt::Write;
+use yilian_domain::access::{ActionKind, can_attempt};
 use yilian_domain::policy::Lang;
 use yilian_service::auth::{SignedIn, Via};
 
@@ -129,6 +130,17 @@ impl PageCtx {
                 self.csrf_field(),
                 t(Label::SignOut),
             );
+            // live notices for those with a feed: a badge the script fills (hidden until
+            // the first notice arrives, so the page is the same without the script)
+            if can_attempt(&who.actor, ActionKind::ReadFeed).is_ok() {
+                let _ = write!(
+                    out,
+                    " <span id=\"notices\" class=\"notices\" data-feed=\"/api/v1/feed/stream\" hidden>{} <b>0</b></span>\
+                     <ul id=\"notice-list\" class=\"notice-list\" hidden></ul>\
+                     <script src=\"/assets/notices.js\" defer></script>",
+                    t(Label::Notices),
+                );
+            }
         }
         out.push_str("</div>\n</header>\n");
         match home {

@@ -1,5 +1,6 @@
-//! The web console, rendered on the server: plain HTML and inline SVG, no script, every
-//! asset compiled into the binary. Staff open it on intranet machines with whatever
+//! The web console, rendered on the server: plain HTML and inline SVG, every asset
+//! compiled into the binary, and one small script that is not needed for any page to
+//! work (the frame's live notices, `assets/notices.js`). Staff open it on intranet machines with whatever
 //! browser they have; a page that needs a JS framework or a CDN would not load there.
 //!
 //! The first page (`/`) is the city at a glance: the grid map coloured by medical group
@@ -40,6 +41,20 @@ use yilian_domain::registry::Registry;
 
 /// The stylesheet, compiled in.
 const CONSOLE_CSS: &str = include_str!("../../assets/console.css");
+
+/// The live-notices script, compiled in.
+const NOTICES_JS: &str = include_str!("../../assets/notices.js");
+
+/// `GET /assets/notices.js`.
+pub(crate) async fn notices_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        NOTICES_JS,
+    )
+}
 
 /// `GET /assets/console.css`.
 pub(crate) async fn stylesheet() -> impl IntoResponse {

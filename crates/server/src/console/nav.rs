@@ -139,14 +139,14 @@ mod tests {
         let inst = || Scope::Institution(InstitutionId::parse("H1").unwrap());
         assert_eq!(
             keys(g(Role::CommissionAdmin, Scope::City)),
-            ["map", "users", "tokens"]
+            ["map", "referral-clocks", "users", "tokens"]
         );
         assert_eq!(
             keys(g(
                 Role::ConsortiumManager,
                 Scope::Consortium(ConsortiumId::parse("C1").unwrap())
             )),
-            ["map", "tokens"]
+            ["map", "referral-clocks", "tokens"]
         );
         for role in [Role::ReferralDesk, Role::Doctor] {
             assert_eq!(

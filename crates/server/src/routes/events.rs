@@ -42,14 +42,7 @@ pub(crate) async fn list_events(
     Query(paging): Query<EventPaging>,
 ) -> Result<Json<EventPage>, ApiError> {
     crate::routes::registry::readable_registry(&state, &who).await?;
-    let after = paging.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::invalid(
-            "after",
-            format!("游标不得为负数，收到 {after}"),
-            format!("the cursor cannot be negative, got {after}"),
-        ));
-    }
+    let after = crate::routes::feed::cursor("after", paging.after.unwrap_or(0))?;
     let limit = page_limit(paging.limit, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX)?;
     let mut rows = event::read_after(&state.store, after, i64::from(limit) + 1).await?;
     let more = rows.len() > limit as usize;

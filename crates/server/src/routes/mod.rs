@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod audit_trail;
 pub(crate) mod bookings;
 pub(crate) mod events;
+pub(crate) mod feed;
 pub(crate) mod follow_ups;
 pub(crate) mod persons;
 pub(crate) mod pools;
@@ -17,6 +18,7 @@ pub(crate) mod residents;
 pub(crate) mod routing;
 pub(crate) mod tokens;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 pub use crate::auth::Need;
 use crate::error::ApiError;
@@ -124,6 +126,13 @@ pub static API_ROUTES: &[Route] = &[
     route!(Get "/api/v1/referrals/{id}", may(A::ReadPerson) => referrals::get_referral),
     route!(Post "/api/v1/referrals/{id}/actions", may(A::Refer) => referrals::act),
     route!(Get "/api/v1/referral-clocks", may(A::ReadAggregates) => referral_clocks::get_clocks),
+    route!(Get "/api/v1/feed", may(A::ReadFeed) => feed::read_feed),
+    route!(Get "/api/v1/feed/stream", may(A::ReadFeed) => feed::stream_feed),
+    route!(Get "/api/v1/webhooks", may(A::ManageWebhooks) => webhooks::list_webhooks),
+    route!(Post "/api/v1/webhooks", may(A::ManageWebhooks) => webhooks::create_webhook),
+    route!(Delete "/api/v1/webhooks/{id}", may(A::ManageWebhooks) => webhooks::delete_webhook),
+    route!(Get "/api/v1/webhooks/dead-letters", may(A::ManageWebhooks) => webhooks::list_dead_letters),
+    route!(Post "/api/v1/webhooks/dead-letters/{id}/retry", may(A::ManageWebhooks) => webhooks::retry_dead_letter),
     route!(Get "/api/v1/audit-trail", may(A::ReadAuditTrail) => audit_trail::search_trail),
     route!(Get "/api/v1/users", may(A::ManageUsers) => users::list_users),
     route!(Post "/api/v1/users", may(A::ManageUsers) => users::add_user),
@@ -158,6 +167,7 @@ pub static PAGE_ROUTES: &[Route] = &[
     route!(Post "/tokens", SIGNED_IN => console::users::create_token_form),
     route!(Post "/tokens/{id}/revoke", SIGNED_IN => console::users::revoke_token_form),
     route!(Get "/assets/console.css", PUBLIC => console::stylesheet),
+    route!(Get "/assets/notices.js", PUBLIC => console::notices_script),
     route!(Get "/openapi.json", PUBLIC => openapi::document),
 ];
 

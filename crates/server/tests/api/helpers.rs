@@ -26,6 +26,8 @@ pub(crate) struct App {
     pub(crate) profile: Profile,
     /// The administrator's API token.
     pub(crate) admin_token: String,
+    /// The keys the server seals with (webhook deliveries open their secrets with them).
+    pub(crate) keyring: Keyring,
 }
 
 /// The password every test user gets.
@@ -70,11 +72,16 @@ pub(crate) async fn spawn_app_with(store: Store, profile: Profile) -> App {
         .unwrap();
     let keyring = Keyring::generate();
     let mut app = App {
-        router: router(AppState::new(store.clone(), profile.clone(), keyring)),
+        router: router(AppState::new(
+            store.clone(),
+            profile.clone(),
+            keyring.clone(),
+        )),
         store,
         city,
         profile,
         admin_token: String::new(),
+        keyring,
     };
     app.admin_token = app.user_token("admin", "commission_admin@city").await;
     app
@@ -162,11 +169,22 @@ impl App {
         }
         self.send_raw(req).await
     }
-    /// Sends exactly this request.
+    /// Sends exactly this request. The body of an event stream is not read (it does not
+    /// end): the live-feed tests read it themselves.
     pub(crate) async fn send_raw(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
+        if headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "text/event-stream")
+        {
+            return Reply {
+                status,
+                headers,
+                body: Bytes::new(),
+            };
+        }
         let body = axum::body::to_bytes(res.into_body(), RESPONSE_BYTES_MAX)
             .await
             .unwrap();

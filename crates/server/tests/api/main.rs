@@ -12,6 +12,7 @@ mod consortia;
 mod docs;
 mod errors;
 mod events;
+mod feed;
 mod follow_ups;
 mod helpers;
 mod referrals;
