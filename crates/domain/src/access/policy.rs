@@ -31,6 +31,8 @@
 //! | book slot (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | refer (person) | — | — | in care, *shown* | in care, *shown* | own team, *shown* | — | — | — |
 //! | break-glass read person (person) | — | — | own consortium, flagged | own consortium, flagged | own consortium, flagged | — | — | — |
+//! | read pool view (capacity) | within | within | within | — | — | — | — | — |
+//! | manage pools (capacity) | — | — | within | — | — | — | — | — |
 //!
 //! *Within* means the resource lies inside the grant's scope:
 //!
@@ -39,6 +41,7 @@
 //! | registry, audit trail, users | yes | no | no | no | no | no |
 //! | consortium X | yes | X serves G | X = C | no | no | no |
 //! | person | yes | lives in G | in C (below) | has care at I | signed with T | is P |
+//! | capacity of institution X | yes | X is in G | X leads or is a member of C | X = I | no | no |
 //! | export of scope S | yes | S is G, or a consortium serving G, or an institution or team in G | S is C, or a member of C, or a team hosted by one | S is I, or a team hosted by I | S is T | S is P |
 //!
 //! *In care* is *within* for a person and an institution scope: the institution is in
@@ -331,6 +334,12 @@ pub enum Action {
         /// Why, as typed by the user; goes to the audit trail.
         reason: NonEmptyReason,
     },
+    /// Read an institution's pool view: reserved, used, returned and wasted capacity per
+    /// department and day (QUOTA-3). Counts only, no person.
+    ReadPoolView,
+    /// Open an institution's slot and bed pools and record the no-shows of its bookings:
+    /// the receiver's desk runs its own capacity.
+    ManagePools,
 }
 
 crate::registry::code_enum!(
@@ -361,6 +370,10 @@ crate::registry::code_enum!(
         Refer = "refer" / "转诊",
         /// [`Action::BreakGlassReadPerson`]
         BreakGlassReadPerson = "break_glass_read_person" / "紧急查看个人档案",
+        /// [`Action::ReadPoolView`]
+        ReadPoolView = "read_pool_view" / "查看号源床位统计",
+        /// [`Action::ManagePools`]
+        ManagePools = "manage_pools" / "管理号源床位池",
     }
 );
 
@@ -380,6 +393,8 @@ impl Action {
             Action::BookSlot => ActionKind::BookSlot,
             Action::Refer => ActionKind::Refer,
             Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
+            Action::ReadPoolView => ActionKind::ReadPoolView,
+            Action::ManagePools => ActionKind::ManagePools,
         }
     }
     /// The code stored in audit events and shown in the matrix.
@@ -420,6 +435,11 @@ pub enum Resource {
     Export {
         /// What the export covers.
         scope: Scope,
+    },
+    /// An institution's slot and bed pools, their bookings' counts and figures (no person).
+    Capacity {
+        /// Whose.
+        institution: InstitutionId,
     },
 }
 
@@ -664,17 +684,23 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ChangeConsortium
             | A::ReadAggregates
             | A::ExportRegistry
-            | A::ManageUsers => MASKED,
+            | A::ManageUsers
+            | A::ReadPoolView => MASKED,
             A::ReadPerson
             | A::ChangePerson
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ManagePools => NEVER,
         },
         Role::ConsortiumManager => match action {
-            A::ReadRegistry | A::ChangeConsortium | A::ReadAggregates | A::ExportRegistry => MASKED,
+            A::ReadRegistry
+            | A::ChangeConsortium
+            | A::ReadAggregates
+            | A::ExportRegistry
+            | A::ReadPoolView => MASKED,
             A::ReadPerson
             | A::ChangePerson
             | A::ExportPersons
@@ -682,9 +708,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ManagePools => NEVER,
         },
         Role::ReferralDesk => match action {
+            A::ReadPoolView | A::ManagePools => MASKED,
             A::ReadPerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
@@ -704,7 +732,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportRegistry
             | A::ExportPersons
             | A::ReadAuditTrail
-            | A::ManageUsers => NEVER,
+            | A::ManageUsers
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::FamilyDoctor => match action {
             A::ReadPerson | A::ChangePerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
@@ -714,7 +744,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ReadAggregates
             | A::ExportRegistry
             | A::ReadAuditTrail
-            | A::ManageUsers => NEVER,
+            | A::ManageUsers
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::SharedCentreStaff => match action {
             A::ReadPerson => MASKED,
@@ -728,7 +760,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::Auditor => match action {
             A::ReadAuditTrail => MASKED,
@@ -742,7 +776,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::Resident => match action {
             A::ReadPerson => MASKED,
@@ -756,7 +792,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ManageUsers
             | A::BookSlot
             | A::Refer
-            | A::BreakGlassReadPerson => NEVER,
+            | A::BreakGlassReadPerson
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
     }
 }
@@ -782,6 +820,7 @@ fn applies(action: &Action, resource: &Resource) -> bool {
         Action::ExportPersons => matches!(resource, Resource::Export { .. }),
         Action::ReadAuditTrail => matches!(resource, Resource::AuditTrail),
         Action::ManageUsers => matches!(resource, Resource::Users),
+        Action::ReadPoolView | Action::ManagePools => matches!(resource, Resource::Capacity { .. }),
     }
 }
 
@@ -817,6 +856,9 @@ fn within(scope: &Scope, resource: &Resource, topo: &impl Topology) -> bool {
             Scope::Person(p) => p == resident,
         },
         Resource::Export { scope: inner } => scope_contains(scope, inner, topo),
+        Resource::Capacity { institution } => {
+            scope_contains(scope, &Scope::Institution(institution.clone()), topo)
+        }
     }
 }
 
