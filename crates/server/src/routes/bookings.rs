@@ -21,7 +21,7 @@ use yilian_domain::access::{Action, Grant, Scope};
 use yilian_domain::capacity::Channel;
 use yilian_domain::ids::{BookingKey, PoolId};
 use yilian_domain::registry::{InstitutionKind, Registry};
-use yilian_service::booking::{BookError, BookRequest};
+use yilian_service::booking::{BookError, BookRequest, Mode};
 use yilian_store::capacity::BookingRow;
 
 /// A booking to make.
@@ -145,6 +145,7 @@ pub(crate) async fn book_for(
         resident: rid,
         channel: channel_of(&reg, &permit.grant),
         by: who.signed_in.actor.user_id.to_string(),
+        mode: Mode::Book,
     };
     match state.booker.book(request).await? {
         Ok(b) => Ok(b),
