@@ -105,6 +105,60 @@ pub struct PoolTimes {
     pub starts_at: DateTime<Utc>,
 }
 
+/// Reserved capacity opens to referrers this many days before the session (QUOTA-3:
+/// Beijing releases reserved slots to primary care two weeks ahead).
+pub const RESERVED_LEAD_DAYS: i64 = 14;
+/// The public release, this many days before the session.
+pub const PUBLIC_LEAD_DAYS: i64 = 7;
+/// Unused reserved capacity returns to the public this many hours before the session
+/// (QUOTA-3: the evening before a morning session).
+pub const RETURN_LEAD_HOURS: i64 = 12;
+
+impl PoolTimes {
+    /// The standard release of a session starting at `starts_at`: reserved capacity
+    /// [`RESERVED_LEAD_DAYS`] ahead, public [`PUBLIC_LEAD_DAYS`] ahead, the unused reserved
+    /// returning [`RETURN_LEAD_HOURS`] before the start. Pools opened from the CLI and the
+    /// console use it, so the profile's QUOTA-3 practice holds without anyone typing times.
+    pub fn standard(starts_at: DateTime<Utc>) -> PoolTimes {
+        PoolTimes {
+            opens_reserved_at: starts_at - Duration::days(RESERVED_LEAD_DAYS),
+            opens_public_at: starts_at - Duration::days(PUBLIC_LEAD_DAYS),
+            returns_at: starts_at - Duration::hours(RETURN_LEAD_HOURS),
+            starts_at,
+        }
+    }
+}
+
+crate::registry::code_enum!(
+    /// When in the day a pool's capacity is used: an outpatient session, or a ward's
+    /// admission day.
+    Session, "session" {
+        /// Morning clinic, from 08:00.
+        Am = "am" / "上午",
+        /// Afternoon clinic, from 13:30.
+        Pm = "pm" / "下午",
+        /// Evening clinic, from 18:00.
+        Night = "night" / "夜间",
+        /// A ward's admission day, from 08:00.
+        Day = "day" / "全天",
+    }
+);
+
+impl Session {
+    /// When the session begins on `day`, in China's time (UTC+8).
+    pub fn starts_at(self, day: chrono::NaiveDate) -> DateTime<Utc> {
+        let (h, m) = match self {
+            Session::Am | Session::Day => (8, 0),
+            Session::Pm => (13, 30),
+            Session::Night => (18, 0),
+        };
+        let local = day
+            .and_hms_opt(h, m, 0)
+            .expect("BUG: a session starts at a valid time");
+        (local - Duration::hours(8)).and_utc()
+    }
+}
+
 /// A pool's capacity and what is booked (or held) of it. The counters can only move
 /// through [`Pool::apply`] and [`Pool::release`], which assert the invariants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -646,6 +700,23 @@ mod tests {
             decide_booking(&pool, Channel::Referral, day(1) - Duration::seconds(1)),
             Err(BookingError::NotOpen(day(1)))
         );
+    }
+
+    #[test]
+    fn sessions_start_in_china_time_and_release_by_the_standard() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 21).unwrap();
+        let pm = Session::Pm.starts_at(d);
+        assert_eq!(pm, Utc.with_ymd_and_hms(2026, 12, 21, 5, 30, 0).unwrap());
+        assert_eq!(
+            pm.with_timezone(&crate::china())
+                .format("%H:%M")
+                .to_string(),
+            "13:30"
+        );
+        let t = PoolTimes::standard(pm);
+        assert_eq!(t.opens_reserved_at, pm - Duration::days(14));
+        assert_eq!(t.returns_at, pm - Duration::hours(12));
+        assert!(Pool::new(3, 1, t).is_ok());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, persons, pools, referrals, registry, residents,
-    tokens, users,
+    self, audit, audit_trail, bookings, capacity, events, persons, pools, referrals, registry,
+    residents, tokens, users,
 };
 use axum::Router;
 use axum::http::header;
@@ -44,6 +44,12 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         persons::export_residents,
         pools::list_pools,
         bookings::book,
+        capacity::hold,
+        capacity::confirm,
+        capacity::cancel,
+        capacity::no_show,
+        capacity::get_pool_view,
+        capacity::open_pool,
         referrals::list_referrals,
         referrals::open_referral,
         referrals::get_referral,
@@ -63,7 +69,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "audit", description = "The registry checked against a policy profile"),
         (name = "events", description = "The event log as a feed"),
         (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
-        (name = "referral", description = "Two-way referral and booking reserved and public slots (rules `REF-*`, `QUOTA-*`)"),
+        (name = "referral", description = "Two-way referral; booking, holding, cancelling reserved and public slots and beds; the pool view (rules `REF-*`, `QUOTA-*`)"),
         (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),
     )

@@ -499,3 +499,13 @@ pub async fn find_booking(
         .await?);
     row.map(booking_from).transpose()
 }
+
+/// The pool `id`, if any.
+pub async fn find_pool(store: &Store, id: &PoolId) -> Result<Option<PoolRow>, StoreError> {
+    let sql = format!("SELECT {POOL_COLUMNS} FROM slot_pool WHERE pool_id = $1");
+    let row: Option<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(id.as_str())
+        .fetch_optional(p)
+        .await?);
+    row.map(pool_from).transpose()
+}

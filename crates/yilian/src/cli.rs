@@ -570,8 +570,8 @@ async fn demo(
     serve(store.clone(), &server).await
 }
 
-/// Opens a week of referral-ready slot pools at every lead hospital of the demo city (a
-/// repeated demo keeps the pools it opened before).
+/// Opens a week of referral-ready slot and bed pools at every lead hospital of the demo
+/// city (a repeated demo keeps the pools it opened before).
 async fn open_demo_pools(
     store: &Store,
     registry: &yilian_domain::registry::Registry,
@@ -589,7 +589,7 @@ async fn open_demo_pools(
                 institution_id: p.institution,
                 department: p.department.to_owned(),
                 day: p.day,
-                session: p.session.to_owned(),
+                session: p.session.as_str().to_owned(),
                 pool: p.pool,
             })
             .collect();
@@ -604,7 +604,7 @@ async fn open_demo_pools(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     println!(
-        "号源池 slot pools opened: {n} (a week of sessions at every lead hospital, a third reserved for referrals)"
+        "号源床位池 pools opened: {n} (a week of outpatient sessions and ward admission days at every lead hospital, a third of slots and a quarter of beds reserved for referrals)"
     );
     Ok(())
 }

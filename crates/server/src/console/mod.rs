@@ -13,6 +13,7 @@ pub(crate) mod home;
 mod map;
 pub(crate) mod nav;
 pub(crate) mod persons;
+pub(crate) mod pools;
 pub(crate) mod referrals;
 pub(crate) mod trail;
 pub(crate) mod users;

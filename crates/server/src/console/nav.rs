@@ -45,6 +45,13 @@ const PAGES: &[Page] = &[
         own: false,
     },
     Page {
+        key: "pools",
+        href: "/pools",
+        label: Label::NavPools,
+        need: Some(ActionKind::ReadPoolView),
+        own: false,
+    },
+    Page {
         key: "audit-trail",
         href: "/audit-trail",
         label: Label::NavAuditTrail,
@@ -132,22 +139,23 @@ mod tests {
         let inst = || Scope::Institution(InstitutionId::parse("H1").unwrap());
         assert_eq!(
             keys(g(Role::CommissionAdmin, Scope::City)),
-            ["map", "users", "tokens"]
+            ["map", "pools", "users", "tokens"]
         );
         assert_eq!(
             keys(g(
                 Role::ConsortiumManager,
                 Scope::Consortium(ConsortiumId::parse("C1").unwrap())
             )),
-            ["map", "tokens"]
+            ["map", "pools", "tokens"]
         );
-        for role in [Role::ReferralDesk, Role::Doctor] {
-            assert_eq!(
-                keys(g(role, inst())),
-                ["persons", "referrals", "tokens"],
-                "{role}"
-            );
-        }
+        assert_eq!(
+            keys(g(Role::ReferralDesk, inst())),
+            ["persons", "referrals", "pools", "tokens"]
+        );
+        assert_eq!(
+            keys(g(Role::Doctor, inst())),
+            ["persons", "referrals", "tokens"]
+        );
         assert_eq!(
             keys(g(Role::SharedCentreStaff, inst())),
             ["persons", "tokens"]

@@ -32,6 +32,8 @@ pub(crate) struct PoolQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PoolDto {
     pool_id: String,
+    /// `slot` (outpatient) or `bed` (inpatient).
+    kind: &'static str,
     institution_id: String,
     department: String,
     day: NaiveDate,
@@ -59,6 +61,7 @@ impl From<PoolRow> for PoolDto {
         let t = *p.times();
         PoolDto {
             pool_id: r.pool_id.to_string(),
+            kind: p.kind().as_str(),
             institution_id: r.institution_id.to_string(),
             department: r.department,
             day: r.day,
