@@ -237,3 +237,82 @@ pub async fn pool_view(
         })
         .collect())
 }
+
+/// Longest department or ward name, in characters.
+pub const DEPARTMENT_CHARS_MAX: usize = 100;
+
+/// A pool as asked for by a desk (the console, the API or the CLI), before it is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolAsk<'a> {
+    /// The institution.
+    pub institution: InstitutionId,
+    /// The department (slots) or ward (beds).
+    pub department: &'a str,
+    /// The day.
+    pub day: NaiveDate,
+    /// `am`, `pm`, `night` or `day`.
+    pub session: &'a str,
+    /// `slot` or `bed`.
+    pub kind: &'a str,
+    /// Slots or beds in all.
+    pub capacity: u32,
+    /// Reserved for referrals.
+    pub reserved: u32,
+}
+
+/// Why a pool as asked is not a pool; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolAskError {
+    /// The department or ward name is empty, too long or has control characters.
+    #[error(
+        "field 'department': 1 to {DEPARTMENT_CHARS_MAX} characters / 科室名称须为 1 至 {DEPARTMENT_CHARS_MAX} 个字符"
+    )]
+    Department,
+    /// A code that is not one of its values.
+    #[error("field '{field}': {error}")]
+    Code {
+        /// `session` or `kind`.
+        field: &'static str,
+        /// The values accepted.
+        error: yilian_domain::registry::CodeError,
+    },
+    /// Capacity and reserved do not make a pool.
+    #[error("field 'reserved': {0}")]
+    Pool(yilian_domain::capacity::PoolError),
+}
+
+impl PoolAsk<'_> {
+    /// The pool row: on the standard release of its session ([`PoolTimes::standard`]), with
+    /// the id `<institution>-<kind>-<department>-<day>-<session>`.
+    ///
+    /// [`PoolTimes::standard`]: yilian_domain::capacity::PoolTimes::standard
+    pub fn row(&self) -> Result<capacity::PoolRow, PoolAskError> {
+        use yilian_domain::capacity::{PoolTimes, Session};
+        let department = self.department.trim();
+        if department.is_empty()
+            || department.chars().count() > DEPARTMENT_CHARS_MAX
+            || department.chars().any(char::is_control)
+        {
+            return Err(PoolAskError::Department);
+        }
+        let code = |field| move |error| PoolAskError::Code { field, error };
+        let session = Session::parse(self.session).map_err(code("session"))?;
+        let kind = PoolKind::parse(self.kind).map_err(code("kind"))?;
+        let times = PoolTimes::standard(session.starts_at(self.day));
+        let pool =
+            Pool::of_kind(kind, self.capacity, self.reserved, times).map_err(PoolAskError::Pool)?;
+        let id = format!(
+            "{}-{kind}-{department}-{}-{session}",
+            self.institution, self.day
+        );
+        Ok(capacity::PoolRow {
+            pool_id: PoolId::parse(&id).map_err(|_| PoolAskError::Department)?,
+            institution_id: self.institution.clone(),
+            department: department.to_owned(),
+            day: self.day,
+            session: session.as_str().to_owned(),
+            pool,
+        })
+    }
+}

@@ -120,6 +120,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Slot and bed pools: open, view, release expired holds.
+    Pools {
+        #[command(subcommand)]
+        command: crate::pools::PoolsCommand,
+    },
     /// Print a builtin profile's TOML, to copy and edit.
     Profile {
         /// Profile name; lists them when absent.
@@ -214,7 +219,7 @@ impl From<LangArg> for Lang {
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
-fn fail(e: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("错误 error: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
@@ -303,6 +308,7 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             .await
         }
         Command::User { command } => user(&store, command).await,
+        Command::Pools { command } => crate::pools::pools(&store, command).await,
         Command::Token { command } => token(&store, command).await,
         Command::Init => init(&store).await,
         Command::AuditTrail {
@@ -476,6 +482,7 @@ async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
     println!(
         "控制台 console: http://{addr}/   接口文档 API docs: http://{addr}/api/docs/   (Ctrl-C 停止 to stop)"
     );
+    crate::pools::spawn_sweeper(store.clone());
     let mut state = yilian_server::AppState::new(store, profile, ring);
     state.secure_cookies = server.secure_cookies;
     match yilian_server::serve(state, addr).await {

@@ -26,11 +26,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yilian_domain::access::{Action, Resource};
-use yilian_domain::capacity::{Change, Figures, Pool, PoolKind, PoolTimes, Session};
-use yilian_domain::ids::{BookingKey, InstitutionId, PoolId};
+use yilian_domain::capacity::{Change, Figures};
+use yilian_domain::ids::{BookingKey, InstitutionId};
 use yilian_domain::registry::Registry;
 use yilian_service::booking::{Mode, PoolSetupError, open_pools};
-use yilian_service::capacity::{ChangeFailure, ViewLine, change, pool_view};
+use yilian_service::capacity::{ChangeFailure, PoolAsk, PoolAskError, ViewLine, change, pool_view};
 use yilian_store::capacity::{BookingRow, Days, PoolRow, find_booking, find_pool};
 
 /// A hold to place: a booking's fields and, optionally, its deadline.
@@ -335,43 +335,28 @@ pub(crate) struct PoolInput {
     pub(crate) reserved: u32,
 }
 
-/// Longest department or ward name, in characters.
-const DEPARTMENT_CHARS_MAX: usize = 100;
-
 /// Opens a pool after the checks (the API's and the console's one way to).
 pub(crate) async fn open_for(
     state: &AppState,
     who: &Who,
     input: &PoolInput,
 ) -> Result<PoolRow, ApiError> {
-    let department = input.department.trim();
-    if department.is_empty()
-        || department.chars().count() > DEPARTMENT_CHARS_MAX
-        || department.chars().any(char::is_control)
-    {
-        return Err(ApiError::invalid(
-            "department",
-            format!("科室名称须为 1 至 {DEPARTMENT_CHARS_MAX} 个字符"),
-            format!("a department is 1 to {DEPARTMENT_CHARS_MAX} characters"),
-        ));
-    }
-    let session =
-        Session::parse(&input.session).map_err(|e| ApiError::invalid_code("session", &e))?;
-    let kind = PoolKind::parse(&input.kind).map_err(|e| ApiError::invalid_code("kind", &e))?;
-    let times = PoolTimes::standard(session.starts_at(input.day));
-    let pool = Pool::of_kind(kind, input.capacity, input.reserved, times)
-        .map_err(|e| ApiError::invalid_because("reserved", &e))?;
-    let (inst, _) =
+    let (institution, _) =
         authorize_capacity(state, who, &input.institution_id, &Action::ManagePools).await?;
-    let id = format!("{inst}-{kind}-{department}-{}-{session}", input.day);
-    let row = PoolRow {
-        pool_id: PoolId::parse(&id).map_err(|e| ApiError::invalid_because("department", &e))?,
-        institution_id: inst,
-        department: department.to_owned(),
+    let ask = PoolAsk {
+        institution,
+        department: &input.department,
         day: input.day,
-        session: session.as_str().to_owned(),
-        pool,
+        session: &input.session,
+        kind: &input.kind,
+        capacity: input.capacity,
+        reserved: input.reserved,
     };
+    let row = ask.row().map_err(|e| match &e {
+        PoolAskError::Code { field, error } => ApiError::invalid_code(*field, error),
+        PoolAskError::Department => ApiError::invalid_because("department", &e),
+        _ => ApiError::invalid_because("reserved", &e),
+    })?;
     let actor = who.signed_in.actor.user_id.to_string();
     match open_pools(
         &state.store,
