@@ -240,6 +240,9 @@ pub async fn pool_view(
 
 /// Longest department or ward name, in characters.
 pub const DEPARTMENT_CHARS_MAX: usize = 100;
+/// Furthest ahead a pool may be opened: a year of sessions is more than any release plan,
+/// and a bound keeps every computed time far inside the calendar.
+pub const POOL_DAYS_AHEAD_MAX: i64 = 366;
 
 /// A pool as asked for by a desk (the console, the API or the CLI), before it is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,6 +267,11 @@ pub struct PoolAsk<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PoolAskError {
+    /// The day is in the past or more than [`POOL_DAYS_AHEAD_MAX`] days ahead.
+    #[error(
+        "field 'day': from today to {POOL_DAYS_AHEAD_MAX} days ahead / 日期须为今天起 {POOL_DAYS_AHEAD_MAX} 天以内"
+    )]
+    Day,
     /// The department or ward name is empty, too long or has control characters.
     #[error(
         "field 'department': 1 to {DEPARTMENT_CHARS_MAX} characters / 科室名称须为 1 至 {DEPARTMENT_CHARS_MAX} 个字符"
@@ -284,11 +292,14 @@ pub enum PoolAskError {
 
 impl PoolAsk<'_> {
     /// The pool row: on the standard release of its session ([`PoolTimes::standard`]), with
-    /// the id `<institution>-<kind>-<department>-<day>-<session>`.
+    /// the id `<institution>-<kind>-<department>-<day>-<session>`; `today` is China's.
     ///
     /// [`PoolTimes::standard`]: yilian_domain::capacity::PoolTimes::standard
-    pub fn row(&self) -> Result<capacity::PoolRow, PoolAskError> {
+    pub fn row(&self, today: NaiveDate) -> Result<capacity::PoolRow, PoolAskError> {
         use yilian_domain::capacity::{PoolTimes, Session};
+        if !(0..=POOL_DAYS_AHEAD_MAX).contains(&(self.day - today).num_days()) {
+            return Err(PoolAskError::Day);
+        }
         let department = self.department.trim();
         if department.is_empty()
             || department.chars().count() > DEPARTMENT_CHARS_MAX

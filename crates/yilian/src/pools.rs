@@ -95,7 +95,7 @@ pub(crate) async fn pools(store: &Store, command: PoolsCommand) -> ExitCode {
                 capacity,
                 reserved,
             };
-            let row = match ask.row() {
+            let row = match ask.row(yilian_service::today()) {
                 Ok(r) => r,
                 Err(e) => return fail(e),
             };

@@ -352,9 +352,10 @@ pub(crate) async fn open_for(
         capacity: input.capacity,
         reserved: input.reserved,
     };
-    let row = ask.row().map_err(|e| match &e {
+    let row = ask.row(yilian_service::today()).map_err(|e| match &e {
         PoolAskError::Code { field, error } => ApiError::invalid_code(*field, error),
         PoolAskError::Department => ApiError::invalid_because("department", &e),
+        PoolAskError::Day => ApiError::invalid_because("day", &e),
         _ => ApiError::invalid_because("reserved", &e),
     })?;
     let actor = who.signed_in.actor.user_id.to_string();

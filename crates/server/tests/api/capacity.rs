@@ -49,6 +49,10 @@ yilian_store::dbtest!(
         let (s, e) = open(&app, &desk, pool(&lead, &day, "slot", "dawn", 30, 10)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
         assert!(message(&e).contains("session"), "{e}");
+        let (s, e) = open(&app, &desk, pool(&lead, "2001-01-01", "slot", "am", 30, 10)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["code"], "invalid_field", "{e}");
+        assert!(message(&e).contains("day"), "{e}");
         let (s, p) = open(&app, &desk, pool(&lead, &day, "bed", "day", 20, 5)).await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         assert_eq!(p["kind"], "bed");
