@@ -9,6 +9,10 @@
 //! this module writes the status, the pool's counters and one event on the pool's stream
 //! `pool/<id>` in one transaction. Writers of that stream all hold the pool's lock, so
 //! they never race for its next number.
+//!
+//! A lapsed hold keeps its capacity until the next sweep (`serve` runs one every 30
+//! seconds): the booking batch does not look for lapsed holds, which would add a statement
+//! per batch to the storm's hot path. It can no longer be confirmed meanwhile.
 
 use crate::ServiceError;
 use chrono::{DateTime, NaiveDate, Utc};
