@@ -193,11 +193,15 @@ pub async fn book_batch(
         let bookings: Vec<serde_json::Value> = rows
             .iter()
             .map(|b| {
-                serde_json::json!({
+                let mut v = serde_json::json!({
                     "key": b.key, "pool_id": b.pool_id, "resident_id": b.resident_id,
                     "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
-                    "held_until": b.held_until,
-                })
+                });
+                // a booking's payload stays as it was before holds existed
+                if let Some(until) = b.held_until {
+                    v["held_until"] = serde_json::json!(until);
+                }
+                v
             })
             .collect();
         let e = NewEvent {
