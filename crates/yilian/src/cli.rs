@@ -611,7 +611,7 @@ async fn open_demo_pools(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     println!(
-        "号源床位池 pools opened: {n} (a week of outpatient sessions and ward admission days at every lead hospital, a third of slots and a quarter of beds reserved for referrals)"
+        "号源床位池 slot and bed pools opened: {n} (a week of outpatient sessions and ward admission days at every lead hospital, a third of slots and a quarter of beds reserved for referrals)"
     );
     Ok(())
 }

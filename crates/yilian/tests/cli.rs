@@ -252,8 +252,8 @@ fn the_clean_demo_city_has_no_error_level_finding_in_any_builtin_profile() {
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("slot pools opened"),
-        "the demo opens slot pools: {said}"
+        said.contains("slot and bed pools opened"),
+        "the demo opens slot and bed pools: {said}"
     );
     for profile in ["national", "liaoning-2023", "chongqing-2018"] {
         let out = yilian(&db, &["audit", "--format", "json", "--profile", profile]);
