@@ -30,6 +30,7 @@ const PAGES = {
   'audit-trail': '/audit-trail',
   users: '/users',
   referrals: '/referrals',
+  pools: '/pools',
   tokens: '/tokens',
   me: '/me',
 };
@@ -40,9 +41,9 @@ const PAGES = {
  * `scope` names what the grant needs from the exported city.
  */
 const ROLES = [
-  { role: 'commission_admin', user: 'e2e-admin', scope: 'city', nav: ['map', 'referral-clocks', 'users', 'tokens'], forbidden: '/audit-trail' },
-  { role: 'consortium_manager', user: 'e2e-manager', scope: 'consortium', nav: ['map', 'referral-clocks', 'tokens'], forbidden: '/users' },
-  { role: 'referral_desk', user: 'e2e-desk', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
+  { role: 'commission_admin', user: 'e2e-admin', scope: 'city', nav: ['map', 'pools', 'referral-clocks', 'users', 'tokens'], forbidden: '/audit-trail' },
+  { role: 'consortium_manager', user: 'e2e-manager', scope: 'consortium', nav: ['map', 'pools', 'referral-clocks', 'tokens'], forbidden: '/users' },
+  { role: 'referral_desk', user: 'e2e-desk', scope: 'lead', nav: ['persons', 'referrals', 'pools', 'tokens'], forbidden: '/audit-trail' },
   { role: 'doctor', user: 'e2e-doctor', scope: 'lead', nav: ['persons', 'referrals', 'tokens'], forbidden: '/audit-trail' },
   { role: 'family_doctor', user: 'e2e-family', scope: 'team', nav: ['persons', 'referrals', 'tokens'], forbidden: '/users' },
   { role: 'shared_centre_staff', user: 'e2e-shared', scope: 'shared', nav: ['persons', 'tokens'], forbidden: '/audit-trail' },

@@ -134,7 +134,8 @@ fn entry(actor: String, source: String, action: &str, outcome: Outcome) -> NewAu
 /// every few minutes). A booking is recorded once,
 /// in the event log's `SlotsBooked` (who booked whom into which pool), committed with the
 /// booking itself: a second, separately committed record per booking would bind a
-/// release storm to one audit commit per booking. Refused bookings are in the trail.
+/// release storm to one audit commit per booking. Refused bookings are in the trail. The
+/// pool view holds counts, no person, like the aggregates.
 fn audited_when_allowed(kind: ActionKind) -> bool {
     !matches!(
         kind,
@@ -142,6 +143,7 @@ fn audited_when_allowed(kind: ActionKind) -> bool {
             | ActionKind::ReadAggregates
             | ActionKind::BookSlot
             | ActionKind::ReadFeed
+            | ActionKind::ReadPoolView
     )
 }
 

@@ -176,7 +176,6 @@ labels! {
     Yes => ("是", "yes"),
     No => ("否", "no"),
     Receivers => ("推荐接收机构", "Proposed receivers"),
-    Department => ("科室", "Department"),
     Capability => ("所需能力", "Capability"),
     FindReceivers => ("查找", "Find"),
     Tier => ("与医联体关系", "Tier"),
@@ -184,6 +183,26 @@ labels! {
     FreePublic => ("7天内空余公开号", "Free public (7 days)"),
     ReferralSuggestion => ("慢病转诊建议（REF-2）", "Chronic-disease referral suggestion (REF-2)"),
     NoSuggestion => ("随访读数未达到转诊标准", "no criterion met"),
+    NavPools => ("号源与床位", "Slots and beds"),
+    PoolView => ("号源床位使用情况：预留、使用、回流、浪费", "Pool view: reserved, used, returned, wasted"),
+    Institution => ("机构", "Institution"),
+    FromDay => ("开始日期", "From"),
+    ToDay => ("结束日期", "To"),
+    Department => ("科室/病区", "Department or ward"),
+    Day => ("日期", "Day"),
+    Kind => ("类别", "Kind"),
+    Session => ("时段", "Session"),
+    Capacity => ("总数", "Capacity"),
+    Reserved => ("预留", "Reserved"),
+    UsedByReferrals => ("转诊使用", "Used by referrals"),
+    Returned => ("回流公开", "Returned to the public"),
+    Wasted => ("浪费（未用或爽约）", "Wasted (unused or no-show)"),
+    PublicBooked => ("公众预约", "Booked by the public"),
+    OpenPool => ("开放号源或床位", "Open slots or beds"),
+    OpenPoolHelp => (
+        "按标准放号：预留部分提前 14 天向基层开放，公开部分提前 7 天，未用预留于开始前 12 小时回流公开。牵头医院须预留至少 1/3 门诊号源（QUOTA-1）、1/4 床位（QUOTA-2）。",
+        "Standard release: reserved capacity opens to primary care 14 days ahead, public 7 days ahead, unused reserved returns 12 hours before the start. A lead hospital reserves at least 1/3 of slots (QUOTA-1) and 1/4 of beds (QUOTA-2)."
+    ),
 }
 
 /// The language a `?lang=` asks for: English for `en`, Chinese for anything else.

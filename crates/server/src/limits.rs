@@ -4,6 +4,10 @@
 /// Largest request body: a consortium with a thousand members is a few hundred KiB.
 pub(crate) const BODY_BYTES_MAX: usize = 1 << 20;
 
+/// Most days one pool view covers after its first: two months of departments' days is a
+/// few thousand lines, one page to read.
+pub(crate) const POOL_VIEW_DAYS_MAX: i64 = 62;
+
 /// Residents per page when the client names no limit.
 pub(crate) const RESIDENTS_PAGE_DEFAULT: u32 = 100;
 /// Most residents per page: enough to page a grid quickly, small enough that one request

@@ -4,8 +4,8 @@
 //! off, so the page loads nothing from outside the intranet.
 
 use crate::routes::{
-    self, audit, audit_trail, bookings, events, feed, follow_ups, persons, pools, referral_clocks,
-    referrals, registry, residents, routing, tokens, users, webhooks,
+    self, audit, audit_trail, bookings, capacity, events, feed, follow_ups, persons, pools,
+    referral_clocks, referrals, registry, residents, routing, tokens, users, webhooks,
 };
 use axum::Router;
 use axum::http::header;
@@ -46,6 +46,12 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         follow_ups::get_referral_suggestions,
         pools::list_pools,
         bookings::book,
+        capacity::hold,
+        capacity::confirm,
+        capacity::cancel,
+        capacity::no_show,
+        capacity::get_pool_view,
+        capacity::open_pool,
         referrals::list_referrals,
         referrals::open_referral,
         routing::get_routes,
@@ -74,7 +80,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "audit", description = "The registry checked against a policy profile"),
         (name = "events", description = "The event log as a feed"),
         (name = "persons", description = "Residents' records: every read is authorised and audited; identifiers masked unless the role needs them"),
-        (name = "referral", description = "Two-way referral and booking reserved and public slots (rules `REF-*`, `QUOTA-*`)"),
+        (name = "referral", description = "Two-way referral; booking, holding, cancelling reserved and public slots and beds; the pool view (rules `REF-*`, `QUOTA-*`)"),
         (name = "notices", description = "Each institution's and team's feed of the events that concern it, live or from a cursor, and its webhooks"),
         (name = "access", description = "Who the caller is, accounts, API tokens and the audit trail"),
         (name = "ops", description = "Operations"),

@@ -20,7 +20,7 @@ use std::time::{Duration as StdDuration, Instant};
 use yilian_domain::capacity::{Channel, Pool};
 use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
 use yilian_domain::policy::Profile;
-use yilian_service::booking::{BookRequest, Booker, open_pools};
+use yilian_service::booking::{BookRequest, Booker, Mode, open_pools};
 use yilian_store::Store;
 use yilian_store::capacity::{PoolRow, all_bookings, all_pools};
 use yilian_synth::{CityParams, demo_city};
@@ -124,6 +124,7 @@ async fn run(
                     resident: ResidentId::parse(&format!("R{c}-{n}")).expect("id"),
                     channel,
                     by: "bench".into(),
+                    mode: Mode::Book,
                 };
                 n += 1;
                 let t = Instant::now();

@@ -9,6 +9,11 @@
 //! that commit, so a crash can lose an unconfirmed request but never a confirmed booking,
 //! and a retry with the same key after a crash finds what was committed.
 //!
+//! A request may ask for a **hold** instead ([`Mode::Hold`]): the same decision, the same
+//! tranche, the same counters, with a deadline ([`hold_until`]); the batch records holds
+//! in a `HoldsPlaced` event. Confirming, cancelling, no-shows and the sweep of expired
+//! holds are in [`crate::capacity`].
+//!
 //! [`Booker`] is the group commit: requests from any number of concurrent callers queue
 //! up while a batch is being committed, and the next batch takes all of them (up to
 //! [`BATCH_MAX`]). Under a release storm a single durable commit carries hundreds of
@@ -18,7 +23,9 @@ use crate::ServiceError;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::{mpsc, oneshot};
-use yilian_domain::capacity::{BookingError, Channel, Pool, decide_booking};
+use yilian_domain::capacity::{
+    BookingError, BookingStatus, Channel, HoldError, Pool, PoolKind, decide_booking, hold_until,
+};
 use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
 use yilian_store::Store;
 use yilian_store::capacity::{self, BookingRow};
@@ -46,6 +53,20 @@ pub struct BookRequest {
     pub channel: Channel,
     /// The user or system booking.
     pub by: String,
+    /// Book outright, or hold.
+    pub mode: Mode,
+}
+
+/// Whether a request books or holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Book outright.
+    Book,
+    /// Hold until a deadline (none: the default of the pool's kind, [`hold_until`]).
+    Hold {
+        /// The deadline asked for.
+        until: Option<DateTime<Utc>>,
+    },
 }
 
 /// Why a request was not booked (nothing was stored for it).
@@ -61,13 +82,19 @@ pub enum BookError {
     /// The key was used before for a different booking.
     #[error("idempotency key '{0}' was used for a different booking / 幂等键已用于另一预约")]
     KeyReused(BookingKey),
+    /// The hold's deadline is not acceptable.
+    #[error(transparent)]
+    Hold(#[from] HoldError),
 }
 
 /// What a request came to.
 pub type BookResult = Result<BookingRow, BookError>;
 
 fn same_request(r: &BookRequest, b: &BookingRow) -> bool {
-    r.pool == b.pool_id && r.resident == b.resident_id && r.channel == b.channel
+    r.pool == b.pool_id
+        && r.resident == b.resident_id
+        && r.channel == b.channel
+        && matches!(r.mode, Mode::Hold { .. }) == b.held_until.is_some()
 }
 
 /// Books `requests` in one transaction at `now` (module docs); one result per request,
@@ -113,8 +140,14 @@ pub async fn book_batch(
             results.push(Err(BookError::NoSuchPool(r.pool.clone())));
             continue;
         };
-        match decide_booking(pool, r.channel, now) {
-            Ok(tranche) => {
+        let decided = decide_booking(pool, r.channel, now)
+            .map_err(BookError::from)
+            .and_then(|tranche| match r.mode {
+                Mode::Book => Ok((tranche, None)),
+                Mode::Hold { until } => Ok((tranche, Some(hold_until(pool, now, until)?))),
+            });
+        match decided {
+            Ok((tranche, held_until)) => {
                 pool.apply(tranche);
                 let row = BookingRow {
                     key: r.key.clone(),
@@ -124,12 +157,18 @@ pub async fn book_batch(
                     tranche,
                     booked_by: r.by.clone(),
                     booked_at: now,
+                    status: if held_until.is_some() {
+                        BookingStatus::Held
+                    } else {
+                        BookingStatus::Booked
+                    },
+                    held_until,
                 };
                 known.insert(r.key.clone(), row.clone());
                 new_rows.push(row.clone());
                 results.push(Ok(row));
             }
-            Err(e) => results.push(Err(e.into())),
+            Err(e) => results.push(Err(e)),
         }
     }
     if new_rows.is_empty() {
@@ -143,24 +182,38 @@ pub async fn book_batch(
         .collect();
     capacity::set_counters(&mut tx, &changed).await?;
     capacity::insert_bookings(&mut tx, &new_rows).await?;
-    let bookings: Vec<serde_json::Value> = new_rows
-        .iter()
-        .map(|b| {
-            serde_json::json!({
-                "key": b.key, "pool_id": b.pool_id, "resident_id": b.resident_id,
-                "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
+    // bookings and holds are separate events, so a reader of `SlotsBooked` never mistakes a
+    // hold for a booking; a storm of plain bookings still writes one event per batch
+    let (held, booked): (Vec<&BookingRow>, Vec<&BookingRow>) =
+        new_rows.iter().partition(|b| b.held_until.is_some());
+    for (kind, rows) in [("SlotsBooked", booked), ("HoldsPlaced", held)] {
+        if rows.is_empty() {
+            continue;
+        }
+        let bookings: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|b| {
+                let mut v = serde_json::json!({
+                    "key": b.key, "pool_id": b.pool_id, "resident_id": b.resident_id,
+                    "channel": b.channel, "tranche": b.tranche, "by": b.booked_by,
+                });
+                // a booking's payload stays as it was before holds existed
+                if let Some(until) = b.held_until {
+                    v["held_until"] = serde_json::json!(until);
+                }
+                v
             })
-        })
-        .collect();
-    let e = NewEvent {
-        stream: format!("bookings/{writer}"),
-        kind: "SlotsBooked",
-        version: 1,
-        payload: serde_json::json!({ "bookings": bookings }),
-        actor: "booker".to_owned(),
-        at: now,
-    };
-    append(&mut tx, &e).await?;
+            .collect();
+        let e = NewEvent {
+            stream: format!("bookings/{writer}"),
+            kind,
+            version: 1,
+            payload: serde_json::json!({ "bookings": bookings }),
+            actor: "booker".to_owned(),
+            at: now,
+        };
+        append(&mut tx, &e).await?;
+    }
     tx.commit().await?;
     Ok(results)
 }
@@ -238,11 +291,14 @@ impl Booker {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PoolSetupError {
-    /// QUOTA-1: a lead hospital's pool reserves less than the profile's share.
+    /// QUOTA-1 (slots) or QUOTA-2 (beds): a lead hospital's pool reserves less than the
+    /// profile's share.
     #[error(
-        "QUOTA-1: pool '{pool}' of a lead hospital reserves {reserved} of {capacity}, less than {share} / 牵头医院号源池预留不足 {share}"
+        "{rule}: field 'reserved': pool '{pool}' of a lead hospital reserves {reserved} of {capacity}, less than {share} / 牵头医院预留不足 {share}（{rule}）"
     )]
     ReservedTooSmall {
+        /// `QUOTA-1` or `QUOTA-2`.
+        rule: &'static str,
         /// The pool.
         pool: PoolId,
         /// Reserved.
@@ -255,10 +311,14 @@ pub enum PoolSetupError {
     /// The institution does not exist.
     #[error("no institution '{0}' / 机构不存在")]
     NoSuchInstitution(String),
+    /// A pool with this id is open already.
+    #[error("field 'pool_id': pool '{0}' is open already / 号源床位池已存在")]
+    AlreadyOpen(PoolId),
 }
 
-/// Opens new slot pools. A pool of an institution that leads a consortium must reserve
-/// at least the profile's share for referrals (QUOTA-1, when the profile enables it).
+/// Opens new pools. A pool of an institution that leads a consortium must reserve at least
+/// the profile's share for referrals: of slots (QUOTA-1), of beds (QUOTA-2), when the
+/// profile enables the rule.
 pub async fn open_pools(
     store: &Store,
     pools: &[capacity::PoolRow],
@@ -266,7 +326,7 @@ pub async fn open_pools(
     actor: &str,
 ) -> Result<Result<(), PoolSetupError>, ServiceError> {
     let reg = yilian_store::registry::load_registry(store).await?;
-    let quota = &profile.rules.quota1;
+    let rules = &profile.rules;
     for p in pools {
         if reg.institution(&p.institution_id).is_none() {
             return Ok(Err(PoolSetupError::NoSuchInstitution(
@@ -274,12 +334,17 @@ pub async fn open_pools(
             )));
         }
         let leads = reg.consortia.iter().any(|c| c.lead == p.institution_id);
-        let share = quota.reserved_outpatient_share;
-        if quota.enabled
+        let kind = p.pool.kind();
+        let (enabled, share) = match kind {
+            PoolKind::Slot => (rules.quota1.enabled, rules.quota1.reserved_outpatient_share),
+            PoolKind::Bed => (rules.quota2.enabled, rules.quota2.reserved_bed_share),
+        };
+        if enabled
             && leads
             && !share.is_met_by(u64::from(p.pool.reserved()), u64::from(p.pool.capacity()))
         {
             return Ok(Err(PoolSetupError::ReservedTooSmall {
+                rule: kind.quota_rule(),
                 pool: p.pool_id.clone(),
                 reserved: p.pool.reserved(),
                 capacity: p.pool.capacity(),
@@ -288,6 +353,15 @@ pub async fn open_pools(
         }
     }
     let mut tx = store.begin().await?;
+    let asked: Vec<PoolId> = pools.iter().map(|p| p.pool_id.clone()).collect();
+    if let Some(open) = capacity::lock_pools(&mut tx, &asked)
+        .await?
+        .into_iter()
+        .next()
+    {
+        tx.rollback().await?;
+        return Ok(Err(PoolSetupError::AlreadyOpen(open.pool_id)));
+    }
     capacity::insert_pools(&mut tx, pools).await?;
     let ids: Vec<&str> = pools.iter().map(|p| p.pool_id.as_str()).collect();
     let e = NewEvent {

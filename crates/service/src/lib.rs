@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_trail;
 pub mod auth;
 pub mod booking;
+pub mod capacity;
 pub mod clock;
 pub mod consortium;
 pub mod error;

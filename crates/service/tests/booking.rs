@@ -3,17 +3,24 @@
 //! one PostgreSQL database, booking 2,000 slots of which a third are reserved; then the
 //! invariants: no pool over capacity, no public booking in reserved capacity, counters
 //! equal to the rows, every booking a client saw confirmed is stored and no other is.
+//! Then each bad input of a booking's life: a full tranche, a hold that expired, the
+//! same request twice, a cancel after the start, a no-show before it; bed pools; and two
+//! sweeps racing on one PostgreSQL database.
 #![allow(clippy::unwrap_used)] // a panic is how a test reports
 
 use chrono::{Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};
-use yilian_domain::capacity::{BookingError, Channel, Pool, Tranche};
+use yilian_domain::capacity::{
+    BED_ARRIVAL_DEFAULT_S, BookingError, BookingStatus, Change, ChangeError, Channel, HoldError,
+    Pool, PoolKind, SLOT_HOLD_TTL_DEFAULT_S, Tranche,
+};
 use yilian_domain::ids::{BookingKey, PoolId, ResidentId};
 use yilian_domain::policy::Profile;
 use yilian_service::booking::{
-    BookError, BookRequest, Booker, PoolSetupError, book_batch, open_pools,
+    BookError, BookRequest, Booker, Mode, PoolSetupError, book_batch, open_pools,
 };
-use yilian_store::capacity::{PoolRow, all_bookings, all_pools};
+use yilian_service::capacity::{ChangeFailure, change, pool_view, sweep};
+use yilian_store::capacity::{Days, PoolRow, all_bookings, all_pools};
 use yilian_store::{Store, dbtest};
 use yilian_synth::{CityParams, demo_city};
 
@@ -70,6 +77,7 @@ fn request(client: usize, n: usize, pools: &[PoolId]) -> BookRequest {
         resident: ResidentId::parse(&format!("R{client}-{n}")).unwrap(),
         channel,
         by: format!("client{client}"),
+        mode: Mode::Book,
     }
 }
 
@@ -179,6 +187,7 @@ dbtest!(
             resident: ResidentId::parse("R1").unwrap(),
             channel,
             by: "test".into(),
+            mode: Mode::Book,
         };
         // fill the public tranche (26 slots), then a public booking is refused by QUOTA-1
         let publics: Vec<_> = (0..26)
@@ -248,3 +257,303 @@ dbtest!(
         ));
     }
 );
+
+fn ask(key: &str, pool: &PoolId, channel: Channel, mode: Mode) -> BookRequest {
+    BookRequest {
+        key: BookingKey::parse(key).unwrap(),
+        pool: pool.clone(),
+        resident: ResidentId::parse(&format!("R-{key}")).unwrap(),
+        channel,
+        by: "test".into(),
+        mode,
+    }
+}
+
+const HOLD: Mode = Mode::Hold { until: None };
+
+async fn pool_of(store: &Store, id: &PoolId) -> Pool {
+    all_pools(store)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| &p.pool_id == id)
+        .unwrap()
+        .pool
+}
+
+async fn events_of(store: &Store, kind: &str) -> usize {
+    yilian_store::event::read_after(store, 0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == kind)
+        .count()
+}
+
+dbtest!(
+    holds_count_against_capacity_and_a_hold_that_expired_is_refused,
+    |store| {
+        let pools = city_with_pools(&store).await;
+        let p = &pools[0];
+        let now = Utc::now();
+        // holds take the public tranche like bookings: the next public request is refused
+        let holds: Vec<_> = (0..26)
+            .map(|k| ask(&format!("h{k}"), p, Channel::Public, HOLD))
+            .collect();
+        let held = book_batch(&store, &holds, now, "t").await.unwrap();
+        assert!(
+            held.iter()
+                .all(|r| r.as_ref().unwrap().status == BookingStatus::Held)
+        );
+        let more = book_batch(
+            &store,
+            &[ask("x", p, Channel::Public, Mode::Book)],
+            now,
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            more[0],
+            Err(BookError::Refused(BookingError::ReservedForReferrals))
+        );
+        // the same hold request twice: one hold
+        let again = book_batch(&store, &holds[..1], now, "t").await.unwrap();
+        assert_eq!(again[0], held[0]);
+        // a deadline beyond the slot maximum is refused, naming the field
+        let far = Mode::Hold {
+            until: Some(now + Duration::hours(2)),
+        };
+        let r = book_batch(&store, &[ask("far", p, Channel::Referral, far)], now, "t")
+            .await
+            .unwrap();
+        assert!(matches!(&r[0], Err(BookError::Hold(HoldError::TooLong(_)))));
+        assert!(r[0].as_ref().unwrap_err().to_string().contains("until"));
+        // confirmed in time: booked; the hold event and the confirmation are events
+        let key = |k: &str| BookingKey::parse(k).unwrap();
+        let b = change(&store, &key("h0"), Change::Confirm, now, "test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.status, BookingStatus::Booked);
+        // a hold that expired: refused, and nothing changes
+        let late = now + Duration::seconds(SLOT_HOLD_TTL_DEFAULT_S);
+        let r = change(&store, &key("h1"), Change::Confirm, late, "test")
+            .await
+            .unwrap();
+        assert!(matches!(
+            r,
+            Err(ChangeFailure::Refused(ChangeError::HoldExpired(_)))
+        ));
+        assert_eq!(pool_of(&store, p).await.booked_public(), 26);
+        // the sweep releases the 25 open holds once
+        assert_eq!(sweep(&store, late).await.unwrap(), 25);
+        assert_eq!(sweep(&store, late).await.unwrap(), 0);
+        assert_eq!(pool_of(&store, p).await.booked_public(), 1);
+        assert_eq!(events_of(&store, "HoldsPlaced").await, 1);
+        assert_eq!(events_of(&store, "HoldConfirmed").await, 1);
+        assert_eq!(events_of(&store, "HoldsExpired").await, 1);
+        let r = change(&store, &key("h1"), Change::Confirm, late, "test")
+            .await
+            .unwrap();
+        assert_eq!(
+            r,
+            Err(ChangeFailure::Refused(ChangeError::Status(
+                BookingStatus::Expired
+            )))
+        );
+        let ghost = change(&store, &key("ghost"), Change::Cancel, now, "test")
+            .await
+            .unwrap();
+        assert_eq!(ghost, Err(ChangeFailure::NoSuchBooking(key("ghost"))));
+    }
+);
+
+dbtest!(
+    cancel_returns_capacity_before_the_start_and_no_show_counts_wasted,
+    |store| {
+        let pools = city_with_pools(&store).await;
+        let p = &pools[0];
+        let now = Utc::now();
+        let reqs = [
+            ask("a", p, Channel::Referral, Mode::Book),
+            ask("b", p, Channel::Referral, Mode::Book),
+        ];
+        book_batch(&store, &reqs, now, "t").await.unwrap();
+        let key = |k: &str| BookingKey::parse(k).unwrap();
+        let c = change(&store, &key("a"), Change::Cancel, now, "test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.status, BookingStatus::Cancelled);
+        assert_eq!(pool_of(&store, p).await.booked_reserved(), 1);
+        // cancelling twice gives nothing back twice
+        let again = change(&store, &key("a"), Change::Cancel, now, "test")
+            .await
+            .unwrap();
+        assert_eq!(again, Ok(c));
+        assert_eq!(pool_of(&store, p).await.booked_reserved(), 1);
+        let starts = pool_of(&store, p).await.times().starts_at;
+        // a no-show before the start, a cancel after it: refused
+        let early = change(&store, &key("b"), Change::NoShow, now, "test")
+            .await
+            .unwrap();
+        assert_eq!(
+            early,
+            Err(ChangeFailure::Refused(ChangeError::NotStarted(starts)))
+        );
+        let after = change(&store, &key("b"), Change::Cancel, starts, "test")
+            .await
+            .unwrap();
+        assert_eq!(
+            after,
+            Err(ChangeFailure::Refused(ChangeError::Started(starts)))
+        );
+        let ns = change(&store, &key("b"), Change::NoShow, starts, "test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ns.status, BookingStatus::NoShow);
+        assert_eq!(events_of(&store, "BookingCancelled").await, 1);
+        assert_eq!(events_of(&store, "NoShowRecorded").await, 1);
+        // the view: 40 slots, 14 reserved; once started, all 40 unused or not attended
+        let inst = all_pools(&store).await.unwrap()[0].institution_id.clone();
+        let day = all_pools(&store).await.unwrap()[0].day;
+        let view = pool_view(&store, &inst, Days::one(day), starts)
+            .await
+            .unwrap();
+        let line = view.iter().find(|l| l.department == "dept-0").unwrap();
+        // dept-0 holds pools P000, P020, P040: 120 slots, 42 reserved
+        assert_eq!(line.figures.capacity, 120);
+        assert_eq!(line.figures.reserved, 42);
+        assert_eq!(line.figures.used_by_referrals, 0);
+        // the no-show's reserved slot was used (and wasted): 41 returned
+        assert_eq!(line.figures.returned, 41);
+        assert_eq!(line.figures.wasted, 120);
+        // before the return time nothing is returned or wasted yet; a no-show is no use
+        let before = pool_view(&store, &inst, Days::one(day), now).await.unwrap();
+        let line = before.iter().find(|l| l.department == "dept-0").unwrap();
+        assert_eq!(
+            (
+                line.figures.returned,
+                line.figures.wasted,
+                line.figures.used_by_referrals
+            ),
+            (0, 0, 0)
+        );
+    }
+);
+
+dbtest!(a_bed_is_held_until_arrival_or_its_deadline, |store| {
+    city_with_pools(&store).await;
+    let lead = all_pools(&store).await.unwrap()[0].institution_id.clone();
+    let now = Utc::now();
+    let times = yilian_synth::release_under_way(now);
+    let beds = |id: &str, reserved| PoolRow {
+        pool_id: PoolId::parse(id).unwrap(),
+        institution_id: lead.clone(),
+        department: "心内科病区".into(),
+        day: times.starts_at.date_naive(),
+        session: "day".into(),
+        pool: Pool::of_kind(PoolKind::Bed, 8, reserved, times).unwrap(),
+    };
+    let profile = Profile::builtin("national").unwrap();
+    // QUOTA-2: a lead reserves at least a quarter of its beds
+    let thin = open_pools(&store, &[beds("W1", 1)], &profile, "test")
+        .await
+        .unwrap();
+    assert!(matches!(
+        &thin,
+        Err(PoolSetupError::ReservedTooSmall {
+            rule: "QUOTA-2",
+            ..
+        })
+    ));
+    assert!(thin.unwrap_err().to_string().starts_with("QUOTA-2"));
+    open_pools(&store, &[beds("W1", 2)], &profile, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let again = open_pools(&store, &[beds("W1", 2)], &profile, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Err(PoolSetupError::AlreadyOpen(PoolId::parse("W1").unwrap()))
+    );
+    let w = PoolId::parse("W1").unwrap();
+    let reqs: Vec<_> = ["in1", "in2", "in3"]
+        .iter()
+        .map(|k| ask(k, &w, Channel::Referral, HOLD))
+        .collect();
+    let held = book_batch(&store, &reqs, now, "t").await.unwrap();
+    let deadline = held[0].as_ref().unwrap().held_until.unwrap();
+    // the stored start (each database keeps its own precision)
+    let starts = pool_of(&store, &w).await.times().starts_at;
+    assert_eq!(deadline, starts + Duration::seconds(BED_ARRIVAL_DEFAULT_S));
+    // two reserved beds, then a public one for the third referral
+    assert_eq!(pool_of(&store, &w).await.booked_reserved(), 2);
+    let key = |k: &str| BookingKey::parse(k).unwrap();
+    let arrival = starts + Duration::hours(1);
+    let arrived = change(&store, &key("in1"), Change::Confirm, arrival, "desk")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(arrived.status, BookingStatus::Booked);
+    // a no-show gives the bed back
+    change(&store, &key("in2"), Change::NoShow, arrival, "desk")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pool_of(&store, &w).await.booked_reserved(), 1);
+    // the deadline passes: the sweep releases the third
+    assert_eq!(sweep(&store, deadline).await.unwrap(), 1);
+    let pool = pool_of(&store, &w).await;
+    assert_eq!((pool.booked_reserved(), pool.booked_public()), (1, 0));
+    let view = pool_view(&store, &lead, Days::default(), deadline)
+        .await
+        .unwrap();
+    let line = view.iter().find(|l| l.kind == PoolKind::Bed).unwrap();
+    assert_eq!(
+        (
+            line.figures.capacity,
+            line.figures.used_by_referrals,
+            line.figures.wasted
+        ),
+        (8, 1, 7)
+    );
+});
+
+/// Two servers sweeping one PostgreSQL database at once release each hold once: the
+/// counters end equal to the bookings that still take capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sweeps_at_once_on_postgres_release_each_hold_once() {
+    let url = yilian_store::testing::pg_database().await;
+    let a = Store::connect(&url).await.unwrap();
+    let b = Store::connect(&url).await.unwrap();
+    let pools = city_with_pools(&a).await;
+    let now = Utc::now();
+    let holds: Vec<_> = (0..400)
+        .map(|k| {
+            ask(
+                &format!("h{k}"),
+                &pools[k % pools.len()],
+                Channel::Referral,
+                HOLD,
+            )
+        })
+        .collect();
+    let held = book_batch(&a, &holds, now, "t").await.unwrap();
+    let n = held.iter().filter(|r| r.is_ok()).count();
+    let late = now + Duration::seconds(SLOT_HOLD_TTL_DEFAULT_S);
+    let (x, y) = tokio::join!(sweep(&a, late), sweep(&b, late));
+    assert_eq!(x.unwrap() + y.unwrap(), n);
+    for p in all_pools(&a).await.unwrap() {
+        assert_eq!(
+            (p.pool.booked_reserved(), p.pool.booked_public()),
+            (0, 0),
+            "{}",
+            p.pool_id
+        );
+    }
+}

@@ -4,11 +4,16 @@
 //! service decides each booking with the domain's rules, and the new counters and booking
 //! rows are written back ([`set_counters`], [`insert_bookings`]) with one statement each
 //! on PostgreSQL, whatever the batch size. The table's CHECKs have the last word.
+//!
+//! A pool holds slots or beds (its `kind`); a booking may begin as a hold and later move
+//! on ([`set_status`]). Every change of a booking happens with its pool locked, so a
+//! reader that locked the pool first sees the booking's latest status: that is what lets
+//! two servers sweep expired holds at once without releasing one twice.
 
 use crate::{Store, StoreError, Tx, with_pool, with_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
-use yilian_domain::capacity::{Channel, Pool, PoolTimes, Tranche};
+use yilian_domain::capacity::{BookingStatus, Channel, Pool, PoolKind, PoolTimes, Tally, Tranche};
 use yilian_domain::ids::{BookingKey, InstitutionId, PoolId, ResidentId};
 
 /// A pool with where and when it is.
@@ -45,12 +50,16 @@ pub struct BookingRow {
     pub booked_by: String,
     /// When committed.
     pub booked_at: DateTime<Utc>,
+    /// Where it stands.
+    pub status: BookingStatus,
+    /// For a booking that began as a hold: the hold's deadline (kept once confirmed).
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 const POOL_COLUMNS: &str = "pool_id, institution_id, department, day, session, capacity, reserved, \
-     booked_reserved, booked_public, opens_reserved_at, opens_public_at, returns_at, starts_at";
+     booked_reserved, booked_public, opens_reserved_at, opens_public_at, returns_at, starts_at, kind";
 const BOOKING_COLUMNS: &str =
-    "booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at";
+    "booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at, status, held_until";
 
 type PoolTuple = (
     String,
@@ -66,6 +75,7 @@ type PoolTuple = (
     DateTime<Utc>,
     DateTime<Utc>,
     DateTime<Utc>,
+    String,
 );
 
 fn count(n: i64, id: &str) -> Result<u32, StoreError> {
@@ -73,7 +83,7 @@ fn count(n: i64, id: &str) -> Result<u32, StoreError> {
 }
 
 fn pool_from(r: PoolTuple) -> Result<PoolRow, StoreError> {
-    let (id, inst, department, day, session, cap, res, br, bp, o1, o2, ret, start) = r;
+    let (id, inst, department, day, session, cap, res, br, bp, o1, o2, ret, start, kind) = r;
     let bad = |e: String| StoreError::corrupt("slot_pool", &id, e);
     let times = PoolTimes {
         opens_reserved_at: o1,
@@ -82,6 +92,7 @@ fn pool_from(r: PoolTuple) -> Result<PoolRow, StoreError> {
         starts_at: start,
     };
     let pool = Pool::with_counters(
+        PoolKind::parse(&kind).map_err(|e| bad(e.to_string()))?,
         count(cap, &id)?,
         count(res, &id)?,
         count(br, &id)?,
@@ -107,10 +118,12 @@ type BookingTuple = (
     String,
     String,
     DateTime<Utc>,
+    String,
+    Option<DateTime<Utc>>,
 );
 
 fn booking_from(r: BookingTuple) -> Result<BookingRow, StoreError> {
-    let (key, pool, resident, channel, tranche, by, at) = r;
+    let (key, pool, resident, channel, tranche, by, at, status, held_until) = r;
     let bad = |e: String| StoreError::corrupt("booking", &key, e);
     Ok(BookingRow {
         pool_id: PoolId::parse(&pool).map_err(|e| bad(e.to_string()))?,
@@ -119,6 +132,8 @@ fn booking_from(r: BookingTuple) -> Result<BookingRow, StoreError> {
         tranche: Tranche::parse(&tranche).map_err(|e| bad(e.to_string()))?,
         booked_by: by,
         booked_at: at,
+        status: BookingStatus::parse(&status).map_err(|e| bad(e.to_string()))?,
+        held_until,
         key: BookingKey::parse(&key).map_err(|e| bad(e.to_string()))?,
     })
 }
@@ -126,7 +141,7 @@ fn booking_from(r: BookingTuple) -> Result<BookingRow, StoreError> {
 /// Stores new pools (a pool id already stored is a conflict).
 pub async fn insert_pools(tx: &mut Tx, pools: &[PoolRow]) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO slot_pool ({POOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO slot_pool ({POOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     for r in pools {
         let p = &r.pool;
@@ -145,6 +160,7 @@ pub async fn insert_pools(tx: &mut Tx, pools: &[PoolRow]) -> Result<(), StoreErr
             .bind(t.opens_public_at)
             .bind(t.returns_at)
             .bind(t.starts_at)
+            .bind(p.kind().as_str())
             .execute(&mut *c)
             .await
             .map(|_| ())?);
@@ -290,12 +306,14 @@ pub async fn insert_bookings(tx: &mut Tx, rows: &[BookingRow]) -> Result<(), Sto
     let channels = col(&|r| r.channel.as_str().to_owned());
     let tranches = col(&|r| r.tranche.as_str().to_owned());
     let by = col(&|r| r.booked_by.clone());
+    let statuses = col(&|r| r.status.as_str().to_owned());
     let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.booked_at).collect();
+    let until: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.held_until).collect();
     match tx {
         Tx::Postgres(c) => {
             sqlx::query(
-                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])",
+                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at, status, held_until) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[])",
             )
             .bind(&keys)
             .bind(&pools)
@@ -304,31 +322,35 @@ pub async fn insert_bookings(tx: &mut Tx, rows: &[BookingRow]) -> Result<(), Sto
             .bind(&tranches)
             .bind(&by)
             .bind(&at)
+            .bind(&statuses)
+            .bind(&until)
             .execute(&mut **c)
             .await?;
         }
         Tx::Sqlite(c) => {
-            // one JSON array of rows; timestamps written as sqlx writes them on SQLite
-            let at: Vec<String> = at
-                .iter()
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-                .collect();
-            let table: Vec<[&String; 7]> = (0..keys.len())
+            // one JSON array of rows; timestamps written as sqlx writes them on SQLite, a
+            // missing deadline as JSON null (which `->>` reads as NULL)
+            let text = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+            let at: Vec<String> = at.iter().map(text).collect();
+            let until: Vec<Option<String>> = until.iter().map(|t| t.as_ref().map(text)).collect();
+            let table: Vec<[Option<&String>; 9]> = (0..keys.len())
                 .map(|k| {
                     [
-                        &keys[k],
-                        &pools[k],
-                        &residents[k],
-                        &channels[k],
-                        &tranches[k],
-                        &by[k],
-                        &at[k],
+                        Some(&keys[k]),
+                        Some(&pools[k]),
+                        Some(&residents[k]),
+                        Some(&channels[k]),
+                        Some(&tranches[k]),
+                        Some(&by[k]),
+                        Some(&at[k]),
+                        Some(&statuses[k]),
+                        until[k].as_ref(),
                     ]
                 })
                 .collect();
             sqlx::query(
-                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
+                "INSERT INTO booking (booking_key, pool_id, resident_id, channel, tranche, booked_by, booked_at, status, held_until) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
                  FROM json_each($1)",
             )
             .bind(json(&table)?)
@@ -355,16 +377,41 @@ pub async fn all_bookings(store: &Store) -> Result<Vec<BookingRow>, StoreError> 
     rows.into_iter().map(booking_from).collect()
 }
 
-/// The pools of an institution, optionally of one day, by id.
+/// Days from `from` to `to`, both included; an open end is unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Days {
+    /// First day.
+    pub from: Option<NaiveDate>,
+    /// Last day.
+    pub to: Option<NaiveDate>,
+}
+
+impl Days {
+    /// One day.
+    pub fn one(day: NaiveDate) -> Days {
+        Days {
+            from: Some(day),
+            to: Some(day),
+        }
+    }
+}
+
+/// The pools of an institution on `days`, by id.
 pub async fn pools_of(
     store: &Store,
     institution: &InstitutionId,
-    day: Option<NaiveDate>,
+    days: Days,
 ) -> Result<Vec<PoolRow>, StoreError> {
     let sql = format!(
-        "SELECT {POOL_COLUMNS} FROM slot_pool WHERE institution_id = $1 AND ($2 IS NULL OR day = $2) ORDER BY pool_id"
+        "SELECT {POOL_COLUMNS} FROM slot_pool WHERE institution_id = $1 \
+         AND ($2 IS NULL OR day >= $2) AND ($3 IS NULL OR day <= $3) ORDER BY pool_id"
     );
-    let rows: Vec<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(institution.as_str()).bind(day).fetch_all(p).await?);
+    let rows: Vec<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(institution.as_str())
+        .bind(days.from)
+        .bind(days.to)
+        .fetch_all(p)
+        .await?);
     rows.into_iter().map(pool_from).collect()
 }
 
@@ -407,4 +454,104 @@ pub async fn pools_in(
         }
     };
     rows.into_iter().map(pool_from).collect()
+}
+
+/// The pools of an institution on `days`, each with the count of its bookings per
+/// channel and status: what the pool view adds up. Two statements, however many pools.
+pub async fn tallies_of(
+    store: &Store,
+    institution: &InstitutionId,
+    days: Days,
+) -> Result<Vec<(PoolRow, Tally)>, StoreError> {
+    let pools = pools_of(store, institution, days).await?;
+    let sql = "SELECT b.pool_id, b.channel, b.status, COUNT(*) FROM booking b \
+               JOIN slot_pool p ON p.pool_id = b.pool_id WHERE p.institution_id = $1 \
+               AND ($2 IS NULL OR p.day >= $2) AND ($3 IS NULL OR p.day <= $3) \
+               GROUP BY b.pool_id, b.channel, b.status";
+    let counts: Vec<(String, String, String, i64)> = with_pool!(store, p => sqlx::query_as(sql)
+        .bind(institution.as_str())
+        .bind(days.from)
+        .bind(days.to)
+        .fetch_all(p)
+        .await?);
+    let mut tallies: std::collections::HashMap<String, Tally> = std::collections::HashMap::new();
+    for (pool, channel, status, n) in counts {
+        let bad = |e: String| StoreError::corrupt("booking", &pool, e);
+        let channel = Channel::parse(&channel).map_err(|e| bad(e.to_string()))?;
+        let status = BookingStatus::parse(&status).map_err(|e| bad(e.to_string()))?;
+        let n = count(n, &pool)?;
+        tallies.entry(pool).or_default().add(channel, status, n);
+    }
+    Ok(pools
+        .into_iter()
+        .map(|p| {
+            let t = tallies.remove(p.pool_id.as_str()).unwrap_or_default();
+            (p, t)
+        })
+        .collect())
+}
+
+/// Moves the bookings `keys` to `status`, in one statement (the caller holds their pools'
+/// locks and has decided each move).
+pub async fn set_status(
+    tx: &mut Tx,
+    keys: &[BookingKey],
+    status: BookingStatus,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE booking SET status = $2 WHERE {}",
+        id_list(tx, "booking_key")
+    );
+    let keys = strings(keys);
+    match tx {
+        Tx::Postgres(c) => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&keys)
+                .bind(status.as_str())
+                .execute(&mut **c)
+                .await?;
+        }
+        Tx::Sqlite(c) => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(json(&keys)?)
+                .bind(status.as_str())
+                .execute(&mut **c)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The holds not yet confirmed, cancelled or expired, whatever their deadline (the
+/// caller compares: few are open at a time, and comparing instants in Rust spares SQLite
+/// a comparison of timestamps stored as text).
+pub async fn open_holds(tx: &mut Tx) -> Result<Vec<BookingRow>, StoreError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM booking WHERE status = 'held'");
+    let rows: Vec<BookingTuple> =
+        with_tx!(tx, c => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(&mut *c).await?);
+    rows.into_iter().map(booking_from).collect()
+}
+
+/// The booking stored under `key`, if any (outside a transaction: for the access check
+/// before a change, which reads it again under its pool's lock).
+pub async fn find_booking(
+    store: &Store,
+    key: &BookingKey,
+) -> Result<Option<BookingRow>, StoreError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM booking WHERE booking_key = $1");
+    let row: Option<BookingTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(key.as_str())
+        .fetch_optional(p)
+        .await?);
+    row.map(booking_from).transpose()
+}
+
+/// The pool `id`, if any.
+pub async fn find_pool(store: &Store, id: &PoolId) -> Result<Option<PoolRow>, StoreError> {
+    let sql = format!("SELECT {POOL_COLUMNS} FROM slot_pool WHERE pool_id = $1");
+    let row: Option<PoolTuple> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .bind(id.as_str())
+        .fetch_optional(p)
+        .await?);
+    row.map(pool_from).transpose()
 }

@@ -1,8 +1,8 @@
-//! Slot pools for demo data, tests and benchmarks: a release in progress, and the week of
-//! outpatient sessions the demo city's lead hospitals open.
+//! Pools for demo data, tests and benchmarks: a release in progress, and the week of
+//! outpatient sessions and ward admission days the demo city's lead hospitals open.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use yilian_domain::capacity::{Pool, PoolTimes};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use yilian_domain::capacity::{Pool, PoolKind, PoolTimes, Session};
 use yilian_domain::ids::{InstitutionId, PoolId};
 use yilian_domain::registry::Registry;
 
@@ -21,31 +21,34 @@ pub fn release_under_way(now: DateTime<Utc>) -> PoolTimes {
 /// One pool the demo opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoPool {
-    /// `<institution>-<department>-<day>-<session>`.
+    /// `<institution>-D<k>-<day>-<session>` (slots), `<institution>-W<k>-<day>` (beds).
     pub id: PoolId,
     /// The lead hospital.
     pub institution: InstitutionId,
-    /// The department.
+    /// The department or ward.
     pub department: &'static str,
     /// The day.
     pub day: NaiveDate,
-    /// `am` or `pm`.
-    pub session: &'static str,
-    /// Capacity, a third reserved (QUOTA-1), nothing booked.
+    /// `am` or `pm` (slots), `day` (beds).
+    pub session: Session,
+    /// Capacity, a third of slots (QUOTA-1) or a quarter of beds (QUOTA-2) reserved,
+    /// nothing booked.
     pub pool: Pool,
 }
 
 /// Departments the demo's leads open to referrals.
 const DEPARTMENTS: [&str; 3] = ["心血管内科", "内分泌科", "神经内科"];
+/// Their wards.
+const WARDS: [&str; 3] = ["心血管内科病区", "内分泌科病区", "神经内科病区"];
 /// Days ahead the demo opens.
 const DAYS: u32 = 7;
 
 /// The pools of every lead hospital for the `DAYS` days from `today` (China's date):
 /// three departments, morning (08:00) and afternoon (13:30) sessions, each a share of the
-/// hospital's daily slots with a third reserved; reserved slots open 14 days ahead, public
-/// ones 7, unused reserved slots return the evening before.
+/// hospital's daily slots with a third reserved; and their three wards' admission days,
+/// each a share of the hospital's beds with a quarter reserved. All on the standard
+/// release ([`PoolTimes::standard`]).
 pub fn demo_pools(registry: &Registry, today: NaiveDate) -> Vec<DemoPool> {
-    let china = yilian_domain::china();
     let mut leads: Vec<&InstitutionId> = registry.consortia.iter().map(|c| &c.lead).collect();
     leads.sort();
     leads.dedup();
@@ -56,32 +59,37 @@ pub fn demo_pools(registry: &Registry, today: NaiveDate) -> Vec<DemoPool> {
         };
         // a tenth of the day's slots for each of the three departments, split over two sessions
         let capacity = (inst.outpatient_slots_per_day / 20).max(6);
-        let reserved = capacity.div_ceil(3);
+        // a ward admits about a fortieth of the hospital's beds a day (stays of ~10 days
+        // over a few wards)
+        let beds = (inst.beds / 40).max(4);
+        let id = |s: String| PoolId::parse(&s).expect("BUG: a composed id is an id");
         for d in 0..DAYS {
             let day = today + Duration::days(i64::from(d));
-            for (session, h, m) in [("am", 8, 0), ("pm", 13, 30)] {
-                let start = china
-                    .from_local_datetime(&day.and_hms_opt(h, m, 0).expect("BUG: a valid time"))
-                    .single()
-                    .expect("BUG: +08:00 has no gaps")
-                    .with_timezone(&Utc);
-                let times = PoolTimes {
-                    opens_reserved_at: start - Duration::days(14),
-                    opens_public_at: start - Duration::days(7),
-                    returns_at: start - Duration::hours(12),
-                    starts_at: start,
+            let mut open = |id, department, session: Session, kind: PoolKind, capacity: u32| {
+                let reserved = match kind {
+                    PoolKind::Slot => capacity.div_ceil(3),
+                    PoolKind::Bed => capacity.div_ceil(4),
                 };
+                let times = PoolTimes::standard(session.starts_at(day));
+                out.push(DemoPool {
+                    id,
+                    institution: lead.clone(),
+                    department,
+                    day,
+                    session,
+                    pool: Pool::of_kind(kind, capacity, reserved, times)
+                        .expect("BUG: times in order"),
+                });
+            };
+            for session in [Session::Am, Session::Pm] {
                 for (k, department) in DEPARTMENTS.iter().enumerate() {
-                    out.push(DemoPool {
-                        id: PoolId::parse(&format!("{lead}-D{k}-{day}-{session}"))
-                            .expect("BUG: a composed id is an id"),
-                        institution: lead.clone(),
-                        department,
-                        day,
-                        session,
-                        pool: Pool::new(capacity, reserved, times).expect("BUG: times in order"),
-                    });
+                    let pool_id = id(format!("{lead}-D{k}-{day}-{session}"));
+                    open(pool_id, department, session, PoolKind::Slot, capacity);
                 }
+            }
+            for (k, ward) in WARDS.iter().enumerate() {
+                let pool_id = id(format!("{lead}-W{k}-{day}"));
+                open(pool_id, ward, Session::Day, PoolKind::Bed, beds);
             }
         }
     }
@@ -94,7 +102,7 @@ mod tests {
     use crate::{CityParams, demo_city};
 
     #[test]
-    fn every_lead_opens_a_week_with_a_third_reserved() {
+    fn every_lead_opens_a_week_of_slots_and_beds_with_their_shares_reserved() {
         let city = demo_city(&CityParams {
             seed: 1,
             residents: 100,
@@ -104,9 +112,20 @@ mod tests {
         let pools = demo_pools(&city.registry, today);
         let leads: std::collections::BTreeSet<_> =
             city.registry.consortia.iter().map(|c| &c.lead).collect();
-        assert_eq!(pools.len(), leads.len() * 7 * 2 * 3);
+        assert_eq!(pools.len(), leads.len() * 7 * (2 * 3 + 3));
         for p in &pools {
-            assert!(u64::from(p.pool.reserved()) * 3 >= u64::from(p.pool.capacity()));
+            let share = match p.pool.kind() {
+                PoolKind::Slot => 3,
+                PoolKind::Bed => 4,
+            };
+            assert!(u64::from(p.pool.reserved()) * share >= u64::from(p.pool.capacity()));
         }
+        assert_eq!(
+            pools
+                .iter()
+                .filter(|p| p.pool.kind() == PoolKind::Bed)
+                .count(),
+            leads.len() * 7 * 3
+        );
     }
 }

@@ -125,6 +125,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Slot and bed pools: open, view, release expired holds.
+    Pools {
+        #[command(subcommand)]
+        command: crate::pools::PoolsCommand,
+    },
     /// Print a builtin profile's TOML, to copy and edit.
     Profile {
         /// Profile name; lists them when absent.
@@ -219,7 +224,7 @@ impl From<LangArg> for Lang {
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
-fn fail(e: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("错误 error: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
@@ -310,6 +315,7 @@ pub(crate) async fn run(args: Args) -> ExitCode {
             .await
         }
         Command::User { command } => user(&store, command).await,
+        Command::Pools { command } => crate::pools::pools(&store, command).await,
         Command::Token { command } => token(&store, command).await,
         Command::Init => init(&store).await,
         Command::AuditTrail {
@@ -493,6 +499,7 @@ async fn serve(store: Store, server: &Server<'_>) -> ExitCode {
     println!(
         "控制台 console: http://{addr}/   接口文档 API docs: http://{addr}/api/docs/   (Ctrl-C 停止 to stop)"
     );
+    crate::pools::spawn_sweeper(store.clone());
     let mut state = yilian_server::AppState::new(store, profile, ring);
     state.secure_cookies = server.secure_cookies;
     // the referral clocks (issue 4, item 2)
@@ -601,8 +608,8 @@ async fn demo(
     serve(store.clone(), &server).await
 }
 
-/// Opens a week of referral-ready slot pools at every lead hospital of the demo city (a
-/// repeated demo keeps the pools it opened before).
+/// Opens a week of referral-ready slot and bed pools at every lead hospital of the demo
+/// city (a repeated demo keeps the pools it opened before).
 async fn open_demo_pools(
     store: &Store,
     registry: &yilian_domain::registry::Registry,
@@ -620,7 +627,7 @@ async fn open_demo_pools(
                 institution_id: p.institution,
                 department: p.department.to_owned(),
                 day: p.day,
-                session: p.session.to_owned(),
+                session: p.session.as_str().to_owned(),
                 pool: p.pool,
             })
             .collect();
@@ -635,7 +642,7 @@ async fn open_demo_pools(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     println!(
-        "号源池 slot pools opened: {n} (a week of sessions at every lead hospital, a third reserved for referrals)"
+        "号源床位池 slot and bed pools opened: {n} (a week of outpatient sessions and ward admission days at every lead hospital, a third of slots and a quarter of beds reserved for referrals)"
     );
     Ok(())
 }

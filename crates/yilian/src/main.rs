@@ -1,6 +1,7 @@
 //! `yilian`: the one binary. Each subcommand is a thin shell over the service layer.
 
 mod cli;
+mod pools;
 
 use clap::Parser;
 use std::process::ExitCode;

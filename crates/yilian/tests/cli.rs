@@ -252,8 +252,8 @@ fn the_clean_demo_city_has_no_error_level_finding_in_any_builtin_profile() {
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("slot pools opened"),
-        "the demo opens slot pools: {said}"
+        said.contains("slot and bed pools opened"),
+        "the demo opens slot and bed pools: {said}"
     );
     for profile in ["national", "liaoning-2023", "chongqing-2018"] {
         let out = yilian(&db, &["audit", "--format", "json", "--profile", profile]);
@@ -456,4 +456,85 @@ fn identifiers_reach_neither_the_database_file_nor_the_logs() {
         !logged.contains(ident.phone.reveal()),
         "the phone number in the log"
     );
+}
+
+#[test]
+fn pools_open_refuses_a_share_below_quota_1_or_quota_2_and_the_view_shows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("pools.db");
+    let (residents, grids, seed) = ("300", "2", "3");
+    let out = yilian(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--residents",
+            residents,
+            "--grids",
+            grids,
+            "--seed",
+            seed,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let city = yilian_synth::demo_city(&yilian_synth::CityParams {
+        seed: 3,
+        residents: 300,
+        grids: 2,
+    });
+    let lead = city.registry.consortia[0].lead.to_string();
+    let day = (yilian_service::today() + chrono::Duration::days(20)).to_string();
+    let open = |kind: &str, session: &str, capacity: &str, reserved: &str| {
+        yilian(
+            &db,
+            &[
+                "pools",
+                "open",
+                "--institution",
+                &lead,
+                "--department",
+                "骨科",
+                "--date",
+                &day,
+                "--session",
+                session,
+                "--kind",
+                kind,
+                "--capacity",
+                capacity,
+                "--reserved",
+                reserved,
+            ],
+        )
+    };
+    let out = open("slot", "am", "30", "9");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QUOTA-1"));
+    let out = open("bed", "day", "20", "4");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QUOTA-2"));
+    let out = open("slot", "noon", "30", "10");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("session"));
+    assert!(open("slot", "am", "30", "10").status.success());
+    assert!(open("bed", "day", "20", "5").status.success());
+    let out = yilian(
+        &db,
+        &["pools", "view", "--institution", &lead, "--from", &day],
+    );
+    assert!(out.status.success());
+    let view = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = view.lines().filter(|l| l.contains("骨科")).collect();
+    assert_eq!(rows.len(), 2, "{view}");
+    assert!(rows.iter().any(|r| r.contains("\tbed\t20\t5\t")), "{view}");
+    assert!(
+        rows.iter().any(|r| r.contains("\tslot\t30\t10\t")),
+        "{view}"
+    );
+    let out = yilian(&db, &["pools", "sweep"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": 0"));
 }

@@ -33,6 +33,8 @@
 //! | break-glass read person (person) | — | — | own consortium, flagged | own consortium, flagged | own consortium, flagged | — | — | — |
 //! | read feed (feed) | — | — | within | within | within | within | — | — |
 //! | manage webhooks (feed) | — | — | within | — | — | — | — | — |
+//! | read pool view (capacity) | within | within | within | — | — | — | — | — |
+//! | manage pools (capacity) | — | — | within | — | — | — | — | — |
 //!
 //! *Within* means the resource lies inside the grant's scope:
 //!
@@ -41,6 +43,7 @@
 //! | registry, audit trail, users | yes | no | no | no | no | no |
 //! | consortium X | yes | X serves G | X = C | no | no | no |
 //! | person | yes | lives in G | in C (below) | has care at I | signed with T | is P |
+//! | capacity of institution X | yes | X is in G | X leads or is a member of C | X = I | no | no |
 //! | export of scope S | yes | S is G, or a consortium serving G, or an institution or team in G | S is C, or a member of C, or a team hosted by one | S is I, or a team hosted by I | S is T | S is P |
 //! | feed of scope S | — | — | — | S is I, or a team hosted by I | S is T | — |
 //!
@@ -340,6 +343,12 @@ pub enum Action {
     /// Subscribe an institution's systems to its notices (webhooks), and see and retry
     /// the deliveries that failed.
     ManageWebhooks,
+    /// Read an institution's pool view: reserved, used, returned and wasted capacity per
+    /// department and day (QUOTA-3). Counts only, no person.
+    ReadPoolView,
+    /// Open an institution's slot and bed pools and record the no-shows of its bookings:
+    /// the receiver's desk runs its own capacity.
+    ManagePools,
 }
 
 crate::registry::code_enum!(
@@ -374,6 +383,10 @@ crate::registry::code_enum!(
         ReadFeed = "read_feed" / "查看通知",
         /// [`Action::ManageWebhooks`]
         ManageWebhooks = "manage_webhooks" / "管理推送",
+        /// [`Action::ReadPoolView`]
+        ReadPoolView = "read_pool_view" / "查看号源床位统计",
+        /// [`Action::ManagePools`]
+        ManagePools = "manage_pools" / "管理号源床位池",
     }
 );
 
@@ -395,6 +408,8 @@ impl Action {
             Action::BreakGlassReadPerson { .. } => ActionKind::BreakGlassReadPerson,
             Action::ReadFeed => ActionKind::ReadFeed,
             Action::ManageWebhooks => ActionKind::ManageWebhooks,
+            Action::ReadPoolView => ActionKind::ReadPoolView,
+            Action::ManagePools => ActionKind::ManagePools,
         }
     }
     /// The code stored in audit events and shown in the matrix.
@@ -440,6 +455,11 @@ pub enum Resource {
     Feed {
         /// Whose.
         scope: Scope,
+    },
+    /// An institution's slot and bed pools, their bookings' counts and figures (no person).
+    Capacity {
+        /// Whose.
+        institution: InstitutionId,
     },
 }
 
@@ -684,7 +704,8 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ChangeConsortium
             | A::ReadAggregates
             | A::ExportRegistry
-            | A::ManageUsers => MASKED,
+            | A::ManageUsers
+            | A::ReadPoolView => MASKED,
             A::ReadPerson
             | A::ChangePerson
             | A::ExportPersons
@@ -693,10 +714,15 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::Refer
             | A::BreakGlassReadPerson
             | A::ReadFeed
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ManagePools => NEVER,
         },
         Role::ConsortiumManager => match action {
-            A::ReadRegistry | A::ChangeConsortium | A::ReadAggregates | A::ExportRegistry => MASKED,
+            A::ReadRegistry
+            | A::ChangeConsortium
+            | A::ReadAggregates
+            | A::ExportRegistry
+            | A::ReadPoolView => MASKED,
             A::ReadPerson
             | A::ChangePerson
             | A::ExportPersons
@@ -706,10 +732,11 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::Refer
             | A::BreakGlassReadPerson
             | A::ReadFeed
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ManagePools => NEVER,
         },
         Role::ReferralDesk => match action {
-            A::ReadFeed | A::ManageWebhooks => MASKED,
+            A::ReadFeed | A::ManageWebhooks | A::ReadPoolView | A::ManagePools => MASKED,
             A::ReadPerson | A::ExportPersons | A::BookSlot | A::Refer => SHOWN,
             A::BreakGlassReadPerson => BREAK_GLASS,
             A::ReadRegistry
@@ -731,7 +758,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportPersons
             | A::ReadAuditTrail
             | A::ManageUsers
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::FamilyDoctor => match action {
             A::ReadFeed => MASKED,
@@ -743,7 +772,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::ExportRegistry
             | A::ReadAuditTrail
             | A::ManageUsers
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::SharedCentreStaff => match action {
             A::ReadFeed => MASKED,
@@ -759,7 +790,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::BookSlot
             | A::Refer
             | A::BreakGlassReadPerson
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::Auditor => match action {
             A::ReadAuditTrail => MASKED,
@@ -775,7 +808,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::Refer
             | A::BreakGlassReadPerson
             | A::ReadFeed
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
         Role::Resident => match action {
             A::ReadPerson => MASKED,
@@ -791,7 +826,9 @@ fn rule(role: Role, action: ActionKind) -> Option<Rule> {
             | A::Refer
             | A::BreakGlassReadPerson
             | A::ReadFeed
-            | A::ManageWebhooks => NEVER,
+            | A::ManageWebhooks
+            | A::ReadPoolView
+            | A::ManagePools => NEVER,
         },
     }
 }
@@ -824,6 +861,7 @@ fn applies(action: &Action, resource: &Resource) -> bool {
                 scope: Scope::Institution(_) | Scope::Team(_)
             }
         ),
+        Action::ReadPoolView | Action::ManagePools => matches!(resource, Resource::Capacity { .. }),
     }
 }
 
@@ -860,6 +898,9 @@ fn within(scope: &Scope, resource: &Resource, topo: &impl Topology) -> bool {
         },
         Resource::Export { scope: inner } | Resource::Feed { scope: inner } => {
             scope_contains(scope, inner, topo)
+        }
+        Resource::Capacity { institution } => {
+            scope_contains(scope, &Scope::Institution(institution.clone()), topo)
         }
     }
 }

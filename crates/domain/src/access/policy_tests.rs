@@ -132,6 +132,11 @@ fn consortium(side: &str) -> Resource {
         grid: Some(grid(&format!("G{side}"))),
     }
 }
+fn capacity(institution: &str) -> Resource {
+    Resource::Capacity {
+        institution: inst(institution),
+    }
+}
 fn export(scope: Scope) -> Resource {
     Resource::Export { scope }
 }
@@ -670,6 +675,8 @@ fn all_actions() -> Vec<Action> {
         break_glass(),
         Action::ReadFeed,
         Action::ManageWebhooks,
+        Action::ReadPoolView,
+        Action::ManagePools,
     ];
     for a in &actions {
         match a {
@@ -686,7 +693,9 @@ fn all_actions() -> Vec<Action> {
             | Action::Refer
             | Action::BreakGlassReadPerson { .. }
             | Action::ReadFeed
-            | Action::ManageWebhooks => {}
+            | Action::ManageWebhooks
+            | Action::ReadPoolView
+            | Action::ManagePools => {}
         }
     }
     actions
@@ -700,6 +709,7 @@ fn resource_columns() -> Vec<Vec<(&'static str, Resource)>> {
         vec![("p1", r1()), ("p3", r3()), ("p2", r2())],
         vec![("aud", Resource::AuditTrail)],
         vec![("usr", Resource::Users)],
+        vec![("cap1", capacity("H1")), ("cap2", capacity("H2"))],
         vec![
             ("city", export(Scope::City)),
             ("g1", export(Scope::Grid(grid("G1")))),
@@ -793,136 +803,154 @@ fn render_matrix() -> String {
 /// . denied, the action does not apply to the resource kind.
 /// Columns: the city registry; consortia C1, C2; persons R1 (team T1, cared for by H1
 /// and S1), R3 (lives in G1, no team, no care), R2 (the G2 side); the audit trail; the
-/// users; exports of the city, G1, G2, C1, C2, H1, H2, T1, T2, R1, R2; the feeds of H1,
-/// H2, T1, T2 and of grid G1 (which has none).
+/// users; the capacity of H1 and H2; exports of the city, G1, G2, C1, C2, H1, H2, T1, T2,
+/// R1, R2; the feeds of H1, H2, T1, T2 and of grid G1 (which has none).
 const EXPECTED_MATRIX: &str = "
-grant                           action                   reg | c1 c2 | p1 p3 p2 | aud | usr | city g1 g2 c1 c2 h1 h2 t1 t2 r1 r2 | fh1 fh2 ft1 ft2 fg1
-commission_admin@city           read_registry            M   | M  M  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           change_consortium        .   | M  M  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           read_aggregates          M   | M  M  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           read_person              .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           export_registry          .   | .  .  | .  .  .  | .   | .   | M    M  M  M  M  M  M  M  M  .  .  | .   .   .   .   .
-commission_admin@city           export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-commission_admin@city           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           manage_users             .   | .  .  | .  .  .  | .   | M   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@city           read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-commission_admin@city           manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-commission_admin@grid           read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           read_aggregates          -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           read_person              .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           export_registry          .   | .  .  | .  .  .  | .   | .   | -    M  -  M  -  M  -  M  -  .  .  | .   .   .   .   .
-commission_admin@grid           export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-commission_admin@grid           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           manage_users             .   | .  .  | .  .  .  | .   | -   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-commission_admin@grid           read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-commission_admin@grid           manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-consortium_manager@consortium   read_registry            -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   read_aggregates          -   | M  -  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   read_person              .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   export_registry          .   | .  .  | .  .  .  | .   | .   | -    -  -  M  -  M  -  M  -  .  .  | .   .   .   .   .
-consortium_manager@consortium   export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-consortium_manager@consortium   read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-consortium_manager@consortium   read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-consortium_manager@consortium   manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-referral_desk@institution       read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       read_person              .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-referral_desk@institution       export_persons           .   | .  .  | .  .  .  | .   | .   | -    -  -  -  -  U  -  -  -  -  -  | .   .   .   .   .
-referral_desk@institution       read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-referral_desk@institution       read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
-referral_desk@institution       manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
-doctor@institution              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              read_person              .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              change_person            .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-doctor@institution              export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-doctor@institution              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-doctor@institution              read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
-doctor@institution              manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-family_doctor@team              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              read_person              .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              change_person            .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-family_doctor@team              export_persons           .   | .  .  | .  .  .  | .   | .   | -    -  -  -  -  -  -  U  -  -  -  | .   .   .   .   .
-family_doctor@team              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              refer                    .   | .  .  | U  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-family_doctor@team              read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | -   -   M   -   .
-family_doctor@team              manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-shared_centre_staff@institution read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution read_person              .   | .  .  | M  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-shared_centre_staff@institution export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-shared_centre_staff@institution read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-shared_centre_staff@institution read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
-shared_centre_staff@institution manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-auditor@city                    read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    read_person              .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-auditor@city                    export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-auditor@city                    read_audit_trail         .   | .  .  | .  .  .  | M   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-auditor@city                    read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-auditor@city                    manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-resident@person                 read_registry            x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 read_person              .   | .  .  | M  -  -  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 change_person            .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 export_registry          .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
-resident@person                 export_persons           .   | .  .  | .  .  .  | .   | .   | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
-resident@person                 read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 manage_users             .   | .  .  | .  .  .  | .   | x   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 book_slot                .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 refer                    .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
-resident@person                 read_feed                .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
-resident@person                 manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+grant                           action                   reg | c1 c2 | p1 p3 p2 | aud | usr | cap1 cap2 | city g1 g2 c1 c2 h1 h2 t1 t2 r1 r2 | fh1 fh2 ft1 ft2 fg1
+commission_admin@city           read_registry            M   | M  M  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           change_consortium        .   | M  M  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           read_aggregates          M   | M  M  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           read_person              .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | M    M  M  M  M  M  M  M  M  .  .  | .   .   .   .   .
+commission_admin@city           export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+commission_admin@city           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           manage_users             .   | .  .  | .  .  .  | .   | M   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+commission_admin@city           manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+commission_admin@city           read_pool_view           .   | .  .  | .  .  .  | .   | .   | M    M    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@city           manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           read_registry            -   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           read_aggregates          -   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           read_person              .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | -    M  -  M  -  M  -  M  -  .  .  | .   .   .   .   .
+commission_admin@grid           export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+commission_admin@grid           read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           manage_users             .   | .  .  | .  .  .  | .   | -   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+commission_admin@grid           manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+commission_admin@grid           read_pool_view           .   | .  .  | .  .  .  | .   | .   | M    -    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+commission_admin@grid           manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   read_registry            -   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   change_consortium        .   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   read_aggregates          -   | M  -  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   read_person              .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | -    -  -  M  -  M  -  M  -  .  .  | .   .   .   .   .
+consortium_manager@consortium   export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+consortium_manager@consortium   read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+consortium_manager@consortium   manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+consortium_manager@consortium   read_pool_view           .   | .  .  | .  .  .  | .   | .   | M    -    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+consortium_manager@consortium   manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       read_person              .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+referral_desk@institution       export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | -    -  -  -  -  U  -  -  -  -  -  | .   .   .   .   .
+referral_desk@institution       read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       book_slot                .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       refer                    .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
+referral_desk@institution       manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
+referral_desk@institution       read_pool_view           .   | .  .  | .  .  .  | .   | .   | M    -    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+referral_desk@institution       manage_pools             .   | .  .  | .  .  .  | .   | .   | M    -    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              read_person              .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              change_person            .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+doctor@institution              export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+doctor@institution              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              refer                    .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
+doctor@institution              manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+doctor@institution              read_pool_view           .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+doctor@institution              manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              read_person              .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              change_person            .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+family_doctor@team              export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | -    -  -  -  -  -  -  U  -  -  -  | .   .   .   .   .
+family_doctor@team              read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              book_slot                .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              refer                    .   | .  .  | U  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              break_glass_read_person  .   | .  .  | B  B  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | -   -   M   -   .
+family_doctor@team              manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+family_doctor@team              read_pool_view           .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+family_doctor@team              manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution read_person              .   | .  .  | M  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+shared_centre_staff@institution export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+shared_centre_staff@institution read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | M   -   -   -   .
+shared_centre_staff@institution manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+shared_centre_staff@institution read_pool_view           .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+shared_centre_staff@institution manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    read_person              .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+auditor@city                    export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+auditor@city                    read_audit_trail         .   | .  .  | .  .  .  | M   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+auditor@city                    manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+auditor@city                    read_pool_view           .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+auditor@city                    manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 read_registry            x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 change_consortium        .   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 read_aggregates          x   | x  x  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 read_person              .   | .  .  | M  -  -  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 change_person            .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 export_registry          .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  .  .  | .   .   .   .   .
+resident@person                 export_persons           .   | .  .  | .  .  .  | .   | .   | .    .    | x    x  x  x  x  x  x  x  x  x  x  | .   .   .   .   .
+resident@person                 read_audit_trail         .   | .  .  | .  .  .  | x   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 manage_users             .   | .  .  | .  .  .  | .   | x   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 book_slot                .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 refer                    .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 break_glass_read_person  .   | .  .  | x  x  x  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 read_feed                .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+resident@person                 manage_webhooks          .   | .  .  | .  .  .  | .   | .   | .    .    | .    .  .  .  .  .  .  .  .  .  .  | x   x   x   x   .
+resident@person                 read_pool_view           .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
+resident@person                 manage_pools             .   | .  .  | .  .  .  | .   | .   | x    x    | .    .  .  .  .  .  .  .  .  .  .  | .   .   .   .   .
 ";
 
 #[test]

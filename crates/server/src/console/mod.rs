@@ -14,6 +14,7 @@ pub(crate) mod home;
 mod map;
 pub(crate) mod nav;
 pub(crate) mod persons;
+pub(crate) mod pools;
 pub(crate) mod referral_clocks;
 pub(crate) mod referrals;
 pub(crate) mod routing;

@@ -45,6 +45,13 @@ const PAGES: &[Page] = &[
         own: false,
     },
     Page {
+        key: "pools",
+        href: "/pools",
+        label: Label::NavPools,
+        need: Some(ActionKind::ReadPoolView),
+        own: false,
+    },
+    Page {
         key: "referral-clocks",
         href: "/referral-clocks",
         label: Label::NavReferralClocks,
@@ -139,22 +146,23 @@ mod tests {
         let inst = || Scope::Institution(InstitutionId::parse("H1").unwrap());
         assert_eq!(
             keys(g(Role::CommissionAdmin, Scope::City)),
-            ["map", "referral-clocks", "users", "tokens"]
+            ["map", "pools", "referral-clocks", "users", "tokens"]
         );
         assert_eq!(
             keys(g(
                 Role::ConsortiumManager,
                 Scope::Consortium(ConsortiumId::parse("C1").unwrap())
             )),
-            ["map", "referral-clocks", "tokens"]
+            ["map", "pools", "referral-clocks", "tokens"]
         );
-        for role in [Role::ReferralDesk, Role::Doctor] {
-            assert_eq!(
-                keys(g(role, inst())),
-                ["persons", "referrals", "tokens"],
-                "{role}"
-            );
-        }
+        assert_eq!(
+            keys(g(Role::ReferralDesk, inst())),
+            ["persons", "referrals", "pools", "tokens"]
+        );
+        assert_eq!(
+            keys(g(Role::Doctor, inst())),
+            ["persons", "referrals", "tokens"]
+        );
         assert_eq!(
             keys(g(Role::SharedCentreStaff, inst())),
             ["persons", "tokens"]

@@ -21,7 +21,7 @@ use yilian_domain::access::{Action, Grant, Scope};
 use yilian_domain::capacity::Channel;
 use yilian_domain::ids::{BookingKey, PoolId};
 use yilian_domain::registry::{InstitutionKind, Registry};
-use yilian_service::booking::{BookError, BookRequest};
+use yilian_service::booking::{BookError, BookRequest, Mode};
 use yilian_store::capacity::BookingRow;
 
 /// A booking to make.
@@ -39,7 +39,7 @@ pub(crate) struct BookingInput {
     pub(crate) resident_id: String,
 }
 
-/// A booking made.
+/// A booking made (or held).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BookingDto {
     key: String,
@@ -51,6 +51,10 @@ pub(crate) struct BookingDto {
     tranche: &'static str,
     booked_by: String,
     booked_at: DateTime<Utc>,
+    /// `held`, `booked`, `cancelled`, `no_show` or `expired`.
+    status: &'static str,
+    /// For a hold: its deadline (kept once confirmed).
+    held_until: Option<DateTime<Utc>>,
 }
 
 impl From<BookingRow> for BookingDto {
@@ -63,6 +67,8 @@ impl From<BookingRow> for BookingDto {
             tranche: b.tranche.as_str(),
             booked_by: b.booked_by,
             booked_at: b.booked_at,
+            status: b.status.as_str(),
+            held_until: b.held_until,
         }
     }
 }
@@ -120,6 +126,16 @@ pub(crate) async fn book_for(
     who: &Who,
     input: &BookingInput,
 ) -> Result<BookingRow, ApiError> {
+    place(state, who, input, Mode::Book).await
+}
+
+/// Books or holds a slot or bed, after the deep check on the person.
+pub(crate) async fn place(
+    state: &AppState,
+    who: &Who,
+    input: &BookingInput,
+    mode: Mode,
+) -> Result<BookingRow, ApiError> {
     let key = BookingKey::parse(&input.key).map_err(|e| ApiError::invalid_because("key", &e))?;
     let pool =
         PoolId::parse(&input.pool_id).map_err(|e| ApiError::invalid_because("pool_id", &e))?;
@@ -145,6 +161,7 @@ pub(crate) async fn book_for(
         resident: rid,
         channel: channel_of(&reg, &permit.grant),
         by: who.signed_in.actor.user_id.to_string(),
+        mode,
     };
     match state.booker.book(request).await? {
         Ok(b) => Ok(b),
@@ -152,6 +169,7 @@ pub(crate) async fn book_for(
             what: "pool",
             id: p.to_string(),
         }),
+        Err(BookError::Hold(e)) => Err(ApiError::invalid_because("until", &e)),
         Err(e) => Err(ApiError::Conflict(e.to_string())),
     }
 }

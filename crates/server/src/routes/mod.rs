@@ -6,6 +6,7 @@
 pub(crate) mod audit;
 pub(crate) mod audit_trail;
 pub(crate) mod bookings;
+pub(crate) mod capacity;
 pub(crate) mod events;
 pub(crate) mod feed;
 pub(crate) mod follow_ups;
@@ -119,7 +120,13 @@ pub static API_ROUTES: &[Route] = &[
     route!(Get "/api/v1/residents/{id}/referral-suggestions", may(A::ReadPerson) => follow_ups::get_referral_suggestions),
     route!(Get "/api/v1/exports/residents", may(A::ExportPersons) => persons::export_residents),
     route!(Get "/api/v1/pools", may(A::BookSlot) => pools::list_pools),
+    route!(Post "/api/v1/pools", may(A::ManagePools) => capacity::open_pool),
     route!(Post "/api/v1/bookings", may(A::BookSlot) => bookings::book),
+    route!(Post "/api/v1/holds", may(A::BookSlot) => capacity::hold),
+    route!(Post "/api/v1/bookings/{key}/confirm", may(A::BookSlot) => capacity::confirm),
+    route!(Post "/api/v1/bookings/{key}/cancel", may(A::BookSlot) => capacity::cancel),
+    route!(Post "/api/v1/bookings/{key}/no-show", may(A::ManagePools) => capacity::no_show),
+    route!(Get "/api/v1/pool-view", may(A::ReadPoolView) => capacity::get_pool_view),
     route!(Get "/api/v1/referrals", may(A::Refer) => referrals::list_referrals),
     route!(Post "/api/v1/referrals", may(A::Refer) => referrals::open_referral),
     route!(Get "/api/v1/referrals/routes", may(A::Refer) => routing::get_routes),
@@ -158,6 +165,8 @@ pub static PAGE_ROUTES: &[Route] = &[
     route!(Get "/referrals", may(A::Refer) => console::referrals::referrals_page),
     route!(Post "/referrals", may(A::Refer) => console::referrals::open_form),
     route!(Post "/referrals/{id}/actions", may(A::Refer) => console::referrals::act_form),
+    route!(Get "/pools", may(A::ReadPoolView) => console::pools::pools_page),
+    route!(Post "/pools", may(A::ManagePools) => console::pools::open_form),
     route!(Get "/referral-clocks", may(A::ReadAggregates) => console::referral_clocks::page),
     route!(Get "/audit-trail", may(A::ReadAuditTrail) => console::trail::trail_page),
     route!(Get "/users", may(A::ManageUsers) => console::users::users_page),

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yilian_domain::ids::InstitutionId;
-use yilian_store::capacity::{PoolRow, pools_of};
+use yilian_store::capacity::{Days, PoolRow, pools_of};
 
 /// Which pools.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,6 +32,8 @@ pub(crate) struct PoolQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PoolDto {
     pool_id: String,
+    /// `slot` (outpatient) or `bed` (inpatient).
+    kind: &'static str,
     institution_id: String,
     department: String,
     day: NaiveDate,
@@ -59,6 +61,7 @@ impl From<PoolRow> for PoolDto {
         let t = *p.times();
         PoolDto {
             pool_id: r.pool_id.to_string(),
+            kind: p.kind().as_str(),
             institution_id: r.institution_id.to_string(),
             department: r.department,
             day: r.day,
@@ -94,6 +97,10 @@ pub(crate) async fn list_pools(
 ) -> Result<Json<Vec<PoolDto>>, ApiError> {
     let inst = InstitutionId::parse(&q.institution)
         .map_err(|e| ApiError::invalid_because("institution", &e))?;
-    let pools = pools_of(&state.store, &inst, q.day).await?;
+    let days = Days {
+        from: q.day,
+        to: q.day,
+    };
+    let pools = pools_of(&state.store, &inst, days).await?;
     Ok(Json(pools.into_iter().map(PoolDto::from).collect()))
 }

@@ -7,6 +7,7 @@
 mod access;
 mod audit;
 mod bookings;
+mod capacity;
 mod console;
 mod consortia;
 mod docs;
