@@ -31,6 +31,7 @@ const PAGES = {
   users: '/users',
   referrals: '/referrals',
   pools: '/pools',
+  'referral-clocks': '/referral-clocks',
   tokens: '/tokens',
   me: '/me',
 };

@@ -1,7 +1,7 @@
 //! `kill -9` mid-storm (issue 4): 64 clients book over HTTP into 50 pools of 40 slots (a
-//! third reserved), on SQLite and on PostgreSQL; the server is killed without warning while
-//! they book, restarted, and every client retries the request it had in flight with the
-//! same idempotency key. Then: no pool over capacity, no public booking in reserved
+//! third reserved), on SQLite, on PostgreSQL, and on two servers sharing one PostgreSQL
+//! database; the servers are killed without warning while they book, one is restarted, and
+//! every client retries the request it had in flight with the same idempotency key. Then: no pool over capacity, no public booking in reserved
 //! capacity, counters equal to the rows, every booking a client saw confirmed is stored,
 //! and no booking is stored that no client saw confirmed.
 #![allow(clippy::unwrap_used)] // a panic is how a test reports
@@ -36,23 +36,36 @@ fn body(key: &str, pool: &str, resident: &str) -> String {
 #[test]
 fn kill_9_mid_storm_on_sqlite() {
     let tmp = tempfile::tempdir().unwrap();
-    storm_kill_restart(&tmp, &Db::sqlite(&tmp.path().join("crash.db")));
+    storm_kill_restart(&tmp, &Db::sqlite(&tmp.path().join("crash.db")), 1);
 }
 
 #[test]
 fn kill_9_mid_storm_on_postgres() {
     let tmp = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime.block_on(yilian_store::testing::pg_database());
-    let db = Db {
-        url,
-        key: tmp.path().join("crash.key"),
-    };
-    storm_kill_restart(&tmp, &db);
+    storm_kill_restart(&tmp, &pg(&tmp), 1);
 }
 
-/// The storm, the kill, the restart and the retries, then the invariants (module docs).
-fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db) {
+/// Two `yilian serve` processes on one PostgreSQL database, the clients split between
+/// them, both killed mid-storm.
+#[test]
+fn kill_9_mid_storm_with_two_servers_on_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    storm_kill_restart(&tmp, &pg(&tmp), 2);
+}
+
+/// A fresh PostgreSQL database.
+fn pg(tmp: &tempfile::TempDir) -> Db {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(yilian_store::testing::pg_database());
+    Db {
+        url,
+        key: tmp.path().join("crash.key"),
+    }
+}
+
+/// The storm on `servers` servers, the kill, the restart and the retries, then the
+/// invariants (module docs).
+fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db, servers: usize) {
     let out = db.run(&[
         "demo",
         "--no-serve",
@@ -140,8 +153,8 @@ fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db) {
         .to_owned();
 
     let log = tmp.path().join("server.log");
-    let server = Server::start(db, &log, &[]);
-    let port = server.port;
+    let running: Vec<Server> = (0..servers).map(|_| Server::start(db, &log, &[])).collect();
+    let ports: Vec<u16> = running.iter().map(|s| s.port).collect();
 
     // the storm: each client books until the server goes away under it
     let started = Arc::new(Barrier::new(CLIENTS + 1));
@@ -150,6 +163,7 @@ fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db) {
     let mut clients = Vec::new();
     for c in 0..CLIENTS {
         let (token, pools, people) = (token.clone(), pool_ids.clone(), people.clone());
+        let port = ports[c % servers];
         let (started, answered, stop) = (started.clone(), answered.clone(), stop.clone());
         clients.push(std::thread::spawn(move || {
             started.wait();
@@ -196,13 +210,16 @@ fn storm_kill_restart(tmp: &tempfile::TempDir, db: &Db) {
         assert!(t0.elapsed().as_secs() < 120, "the storm did not get going");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    server.kill_9();
+    for s in running {
+        s.kill_9();
+    }
     stop.store(true, Ordering::Relaxed);
     let seen: Vec<Seen> = clients.into_iter().map(|t| t.join().unwrap()).collect();
     let in_flight = seen.iter().filter(|s| s.in_flight.is_some()).count();
     assert!(in_flight > 0, "the kill caught requests in flight");
 
-    // restart on the same port; every client retries its request in flight, same key
+    // restart one server; every client retries its request in flight there, same key
+    let port = ports[0];
     let server = Server::start_on(db, &log, &[], port);
     let mut confirmed: BTreeSet<String> = BTreeSet::new();
     for s in &seen {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
-use yilian_domain::access::{Action, Resource};
+use yilian_domain::access::{Action, ActionKind, Resource, Scope, grants_for};
 use yilian_domain::ids::{ConsortiumId, InstitutionId};
 use yilian_domain::referral::clock;
 use yilian_store::referral::{clock_summary, escalated};
@@ -29,7 +29,8 @@ const DAYS_MAX: u32 = 366;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ClocksQuery {
-    /// A consortium's members (its manager's view); the whole city when absent.
+    /// A consortium's members; when absent, the caller's own consortium for a manager, the
+    /// whole city for the commission.
     #[param(max_length = 128)]
     pub(crate) consortium: Option<String>,
     /// Days over which missed deadlines are counted (1–366, default 30).
@@ -94,7 +95,21 @@ pub(crate) async fn clocks_of(
         ));
     }
     let reg = state.registry().await?;
-    let (resource, scope): (Resource, Option<BTreeSet<InstitutionId>>) = match &q.consortium {
+    // without a consortium named, a manager sees their own group, the commission the city
+    let own = || {
+        let scopes: Vec<Scope> = grants_for(&who.signed_in.actor, ActionKind::ReadAggregates)
+            .map(|g| g.scope().clone())
+            .collect();
+        if scopes.contains(&Scope::City) {
+            return None;
+        }
+        scopes.into_iter().find_map(|s| match s {
+            Scope::Consortium(c) => Some(c.to_string()),
+            _ => None,
+        })
+    };
+    let consortium = q.consortium.clone().or_else(own);
+    let (resource, scope): (Resource, Option<BTreeSet<InstitutionId>>) = match &consortium {
         None => (Resource::Registry, None),
         Some(id) => {
             let cid =
@@ -161,7 +176,7 @@ pub(crate) async fn clocks_of(
         })
         .collect();
     Ok(ClocksDto {
-        consortium: q.consortium.clone(),
+        consortium,
         since,
         receivers,
         overdue,

@@ -431,6 +431,12 @@ yilian_store::dbtest!(
             c["overdue"][0].get("resident_id").is_none(),
             "no person is named"
         );
+        // without a consortium named, the manager sees their own group
+        let (s, own) = app
+            .call(&manager, Method::GET, "/api/v1/referral-clocks", None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{own}");
+        assert_eq!(own["consortium"], group.id.as_str());
         // another group's clocks are not this manager's; a desk reads no aggregates
         let other = &app.groups()[1].id;
         let (s, _) = app
