@@ -4,8 +4,9 @@
 //! Builds the demo city (1,000,000 residents by default), stores it and a year of its
 //! referrals (`yilian_synth::year_of_referrals`), then requests each page through the whole
 //! router — sign-in by token, access check, queries, rendering — one request at a time, as
-//! the referral desk of the busiest lead hospital and as the family doctor of the busiest
-//! team, and prints the median and p99 of each.
+//! the referral desk of the busiest lead hospital (its inbox, and the pool view of a month
+//! of its slot and bed pools) and as the family doctor of the busiest team, and prints the
+//! median and p99 of each.
 //!
 //! ```text
 //! cargo bench -p yilian-server --bench pages -- [--pg postgres://…/postgres] [--residents 1000000] [--requests 300]
@@ -134,6 +135,42 @@ async fn main() {
     }
     let (lead, lead_n) = to_lead.iter().max_by_key(|(_, n)| **n).expect("a lead");
     let (team, team_n) = to_team.iter().max_by_key(|(_, n)| **n).expect("a team");
+    // a month of the lead's pools: five departments' morning and afternoon sessions (a
+    // third reserved) and three wards' beds (a quarter reserved)
+    let today = yilian_service::today();
+    let lead_id = yilian_domain::ids::InstitutionId::parse(lead).expect("lead id");
+    let mut rows = Vec::new();
+    for d in 0..30 {
+        let day = today + chrono::Duration::days(d);
+        let slots = [
+            "cardiology",
+            "endocrinology",
+            "neurology",
+            "respiratory",
+            "surgery",
+        ]
+        .into_iter()
+        .flat_map(|dept| [(dept, "am"), (dept, "pm")])
+        .map(|(dept, session)| (dept, session, "slot", 60, 20));
+        let beds = ["ward-1", "ward-2", "ward-3"].map(|w| (w, "day", "bed", 40, 10));
+        for (department, session, kind, capacity, reserved) in slots.chain(beds) {
+            let ask = yilian_service::capacity::PoolAsk {
+                institution: lead_id.clone(),
+                department,
+                day,
+                session,
+                kind,
+                capacity,
+                reserved,
+            };
+            rows.push(ask.row(today).expect("a pool as asked"));
+        }
+    }
+    yilian_service::booking::open_pools(&store, &rows, &profile, "bench")
+        .await
+        .expect("open pools")
+        .expect("pools pass QUOTA-1/2");
+    println!("{} pools opened at {lead}", rows.len());
     let desk = token(&store, "desk", &format!("referral_desk@institution:{lead}")).await;
     let fd = token(&store, "fd", &format!("family_doctor@team:{team}")).await;
     let t = Instant::now();
@@ -148,10 +185,13 @@ async fn main() {
         t.elapsed().as_secs_f64() * 1e3
     );
     let app = router(AppState::new(store.clone(), profile, Keyring::generate()));
+    let view = format!("/api/v1/pool-view?institution={lead}");
     let pages = [
         ("desk", &desk, "/api/v1/referrals?box=inbox", *lead_n),
         ("desk", &desk, "/referrals", *lead_n),
         ("family doctor", &fd, "/referrals", *team_n),
+        ("desk", &desk, view.as_str(), *lead_n),
+        ("desk", &desk, "/pools", *lead_n),
     ];
     println!("page | as | referrals received in the year | bytes | median ms | p99 ms");
     for (who, tok, path, n) in pages {
