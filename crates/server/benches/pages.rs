@@ -30,38 +30,25 @@ use yilian_service::identity::Keyring;
 use yilian_store::Store;
 use yilian_synth::{CityParams, demo_city, year_of_referrals};
 
+/// What to measure.
+#[derive(clap::Parser)]
 struct Args {
+    /// A PostgreSQL server to run on instead of SQLite (`postgres://…/postgres`).
+    #[arg(long)]
     pg: Option<String>,
+    /// Residents of the demo city.
+    #[arg(long, default_value_t = 1_000_000)]
     residents: u32,
+    /// Timed requests per page.
+    #[arg(long, default_value_t = 300)]
     requests: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: None,
-        residents: 1_000_000,
-        requests: 300,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        match k.as_str() {
-            "--pg" => a.pg = it.next(),
-            "--residents" => {
-                a.residents = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--residents N")
-            }
-            "--requests" => {
-                a.requests = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--requests N")
-            }
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
+    <Args as clap::Parser>::parse()
 }
 
 async fn token(store: &Store, id: &str, grant: &str) -> String {

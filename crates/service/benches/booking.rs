@@ -29,32 +29,28 @@ const HOT_POOLS: usize = 50;
 const POOL_SLOTS: u32 = 200_000;
 const POOL_RESERVED: u32 = 66_667;
 
+/// What to measure.
+#[derive(clap::Parser)]
 struct Args {
+    /// A PostgreSQL server to run on as well (`postgres://…/postgres`).
+    #[arg(long)]
     pg: Option<String>,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
     clients: usize,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Runs per setup.
+    #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: None,
-        clients: 64,
-        seconds: 10,
-        runs: 3,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut num = || it.next().and_then(|v| v.parse().ok());
-        match k.as_str() {
-            "--pg" => a.pg = it.next(),
-            "--clients" => a.clients = num().expect("--clients N"),
-            "--seconds" => a.seconds = num().expect("--seconds N") as u64,
-            "--runs" => a.runs = num().expect("--runs N"),
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
+    <Args as clap::Parser>::parse()
 }
 
 /// A small city and the hot pools at its first lead hospital, release under way.

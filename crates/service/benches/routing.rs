@@ -41,33 +41,25 @@ const DEPARTMENTS: [&str; 8] = [
 ];
 const POOL_DAYS: u64 = 30;
 
+/// What to measure.
+#[derive(clap::Parser)]
 struct Args {
+    /// A PostgreSQL server to run on as well (`postgres://…/postgres`).
+    #[arg(long)]
     pg: Option<String>,
+    /// Residents of the demo city.
+    #[arg(long, default_value_t = 1_000_000)]
     residents: u32,
+    /// Timed routings per store.
+    #[arg(long, default_value_t = 2_000)]
     calls: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        pg: None,
-        residents: 1_000_000,
-        calls: 2_000,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        match k.as_str() {
-            "--pg" => a.pg = it.next(),
-            "--residents" => {
-                a.residents = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--residents N")
-            }
-            "--calls" => a.calls = it.next().and_then(|v| v.parse().ok()).expect("--calls N"),
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
+    <Args as clap::Parser>::parse()
 }
 
 /// The city, stored, with a month of pools at every lead and tier-2 member; returns the
