@@ -33,6 +33,7 @@
 //!     reason: "SBP 186 / DBP 112".into(),
 //!     team: None,
 //!     care_plan: None,
+//!     priority: false,
 //! });
 //! let events = decide(None, &request, &Party::Institution(from), at).unwrap();
 //! let r = apply(None, &events[0]);
@@ -144,6 +145,10 @@ pub struct NewReferral {
     /// What the team needs to take over (down-referrals; REF-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub care_plan: Option<CarePlan>,
+    /// REF-3: a signed resident referred up by primary care gets priority consultation,
+    /// examination and admission; the receiver's desk sees it first after emergencies.
+    #[serde(default)]
+    pub priority: bool,
 }
 
 /// A command to move a referral.
@@ -689,6 +694,7 @@ mod tests {
             reason: "not at target twice".into(),
             team: None,
             care_plan: None,
+            priority: false,
         }
     }
     fn down() -> NewReferral {
@@ -828,6 +834,7 @@ mod tests {
         assert_eq!(r.opened.care_plan.unwrap().follow_ups[0].task, "复查血压");
         let no_plan = NewReferral {
             care_plan: None,
+            priority: false,
             ..down()
         };
         assert_eq!(

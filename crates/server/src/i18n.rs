@@ -167,6 +167,7 @@ labels! {
     FollowUps => ("随访任务（每行：YYYY-MM-DD 任务）", "Follow-up tasks (one per line: YYYY-MM-DD task)"),
     CarePlanShort => ("下转方案", "Care plan"),
     NavReferralClocks => ("转诊时限", "Referral clocks"),
+    Priority => ("签约优先（REF-3）", "Signed: priority (REF-3)"),
     ClocksByReceiver => ("各接收机构的转诊时限", "Clocks by receiving institution"),
     ClocksOpen => ("待处理", "Waiting"),
     ClocksOverdue => ("已超时", "Overdue now"),

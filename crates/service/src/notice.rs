@@ -258,6 +258,7 @@ pub(crate) mod tests {
             reason: "BP not at target twice".into(),
             team: None,
             care_plan: None,
+            priority: false,
         })
     }
 

@@ -126,9 +126,58 @@ pub(crate) mod tests {
             reason: "BP not at target twice".into(),
             team: None,
             care_plan: None,
+            priority: false,
         });
         (city, lead, member, open)
     }
+
+    dbtest!(
+        a_desk_sees_emergencies_then_signed_residents_then_the_rest,
+        |store| {
+            let profile = Profile::builtin("national").unwrap();
+            let (_city, lead, member, open) =
+                city_and_up_referral(&store, "F0", Urgency::Routine).await;
+            let Command::Request(base) = open else {
+                unreachable!()
+            };
+            let by = Party::Institution(member);
+            let now = Utc::now();
+            // opened in this order, an hour apart: the plain routine one has the earliest clock
+            for (k, (id, urgency, priority)) in [
+                ("F-PLAIN", Urgency::Routine, false),
+                ("F-SIGNED", Urgency::Routine, true),
+                ("F-EMERG", Urgency::Emergency, false),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let new = NewReferral {
+                    id: ReferralId::parse(id).unwrap(),
+                    urgency,
+                    priority,
+                    ..base.clone()
+                };
+                let at = now + chrono::Duration::hours(k as i64);
+                act(
+                    &store,
+                    &profile,
+                    &new.id.clone(),
+                    &Command::Request(new),
+                    &by,
+                    "fd",
+                    at,
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            }
+            let inbox = referral::list_for(&store, &lead, referral::Side::Received, 10, 10)
+                .await
+                .unwrap();
+            let order: Vec<_> = inbox.iter().map(|r| r.opened.id.as_str()).collect();
+            assert_eq!(order, ["F-EMERG", "F-SIGNED", "F-PLAIN"]);
+        }
+    );
 
     dbtest!(a_referral_goes_up_and_its_outcome_comes_back, |store| {
         let (_city, lead, member, open) =

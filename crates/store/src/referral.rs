@@ -9,7 +9,7 @@ use yilian_domain::referral::{Direction, NewReferral, Referral, Status, Urgency}
 
 const COLUMNS: &str = "referral_id, resident_id, from_institution_id, to_institution_id, direction, urgency, \
      reason, status, changed_at, scheduled_at, outcome, version, to_team_id, care_plan, \
-     COALESCE(stage_since, changed_at) AS stage_since, escalation, escalated_at";
+     COALESCE(stage_since, changed_at) AS stage_since, escalation, escalated_at, priority";
 
 /// A referral row as read.
 #[derive(sqlx::FromRow)]
@@ -31,6 +31,7 @@ struct Row {
     stage_since: DateTime<Utc>,
     escalation: i64,
     escalated_at: Option<DateTime<Utc>>,
+    priority: bool,
 }
 
 fn from_row(r: Row) -> Result<Referral, StoreError> {
@@ -53,6 +54,7 @@ fn from_row(r: Row) -> Result<Referral, StoreError> {
                 .care_plan
                 .map(|j| serde_json::from_str(&j).map_err(|e| bad(e.to_string())))
                 .transpose()?,
+            priority: r.priority,
         },
         status: Status::parse(&r.status).map_err(|e| bad(e.to_string()))?,
         changed_at: r.changed_at,
@@ -85,15 +87,15 @@ pub async fn put(
             .map_err(|e| StoreError::corrupt("referral", o.id.as_str(), e.to_string()))?;
         let sql = "INSERT INTO referral (referral_id, resident_id, from_institution_id, to_institution_id, direction, \
                    urgency, reason, status, changed_at, scheduled_at, outcome, version, to_team_id, care_plan, \
-                   stage_since, escalation, escalated_at, due_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                   stage_since, escalation, escalated_at, due_at, priority) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
                    ON CONFLICT (referral_id) DO NOTHING";
         with_tx!(tx, c => sqlx::query(sql)
             .bind(o.id.as_str()).bind(o.resident.as_str()).bind(o.from.as_str()).bind(o.to.as_str())
             .bind(o.direction.as_str()).bind(o.urgency.as_str()).bind(&o.reason).bind(r.status.as_str())
             .bind(r.changed_at).bind(r.scheduled_at).bind(&r.outcome).bind(i64::from(r.version))
             .bind(o.team.as_ref().map(|t| t.as_str())).bind(&plan)
-            .bind(r.stage_since).bind(escalation).bind(r.escalated_at).bind(due_at)
+            .bind(r.stage_since).bind(escalation).bind(r.escalated_at).bind(due_at).bind(o.priority)
             .execute(&mut *c).await?.rows_affected())
     } else {
         let sql = "UPDATE referral SET to_institution_id = $2, status = $3, changed_at = $4, scheduled_at = $5, \
@@ -174,7 +176,8 @@ pub enum Side {
 }
 
 /// An institution's referrals on one side, as a desk works through them: the open ones
-/// first, the most pressing clock first (at most `open_limit`), then the most recently
+/// first — emergencies (REF-5), then signed residents referred by primary care (REF-3),
+/// each by the most pressing clock (at most `open_limit`) — then the most recently
 /// finished (at most `done_limit`). A year of finished referrals is history, not work: it
 /// is never read whole for a list.
 pub async fn list_for(
@@ -190,7 +193,8 @@ pub async fn list_for(
     };
     let open = format!(
         "SELECT {COLUMNS} FROM referral WHERE {column} = $1 AND status IN ({OPEN}) \
-         ORDER BY due_at IS NULL, due_at, changed_at DESC, referral_id LIMIT $2"
+         ORDER BY urgency = 'emergency' DESC, priority DESC, due_at IS NULL, due_at, changed_at DESC, \
+         referral_id LIMIT $2"
     );
     let done = format!(
         "SELECT {COLUMNS} FROM referral WHERE {column} = $1 AND status NOT IN ({OPEN}) \

@@ -88,6 +88,8 @@ pub fn year_of_referrals(city: &City, seed: u64, end: DateTime<Utc>) -> Vec<Refe
             },
             team: None,
             care_plan: None,
+            // every resident referred here is signed, and referred by their team's centre
+            priority: true,
         };
         let r = settle(&mut rng, up, opened, end);
         let back_down = r.status == Status::Completed && rng.random_bool(DOWN_SHARE);
@@ -104,6 +106,7 @@ pub fn year_of_referrals(city: &City, seed: u64, end: DateTime<Utc>) -> Vec<Refe
                 reason: "病情稳定，转回社区管理 stable; back to the team".into(),
                 team: Some(team.clone()),
                 care_plan: Some(plan(team, done_at.date_naive())),
+                priority: false,
             };
             out.push(settle(&mut rng, down, done_at, end));
         }

@@ -90,6 +90,7 @@ fn clocks_fire_once(tmp: &tempfile::TempDir, db: &Db, servers: usize) {
             reason: "BP not at target".into(),
             team: None,
             care_plan: None,
+            priority: false,
         });
         runtime
             .block_on(yilian_service::referral::act(

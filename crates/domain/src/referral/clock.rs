@@ -328,6 +328,7 @@ mod alarm_tests {
             reason: "r".into(),
             team: None,
             care_plan: None,
+            priority: false,
         };
         let by = Party::Institution(new.from.clone());
         apply(

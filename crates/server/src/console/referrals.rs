@@ -139,7 +139,15 @@ fn table(state: &AppState, ctx: &PageCtx, rows: &[Referral], inbox: bool) -> Str
             } else {
                 o.to.as_str()
             }),
-            u = escape(o.urgency.zh()),
+            u = if o.priority {
+                format!(
+                    "{} <mark class=\"priority\">{}</mark>",
+                    escape(o.urgency.zh()),
+                    ctx.t(Label::Priority)
+                )
+            } else {
+                escape(o.urgency.zh())
+            },
             status = status_name(r.status, ctx.lang),
             outcome = r.outcome.as_deref().map(escape).unwrap_or_default(),
         );

@@ -60,6 +60,9 @@ pub(crate) struct ReferralDto {
     pub(crate) deadline: Option<DateTime<Utc>>,
     /// 0: on time; 1: overdue, escalated to the receiver's desk; 2: to the group's manager.
     pub(crate) escalation: u8,
+    /// REF-3: a signed resident referred up by primary care (priority consultation,
+    /// examination and admission).
+    pub(crate) priority: bool,
     version: u32,
 }
 
@@ -182,6 +185,7 @@ impl ReferralDto {
             stage_since: r.stage_since,
             deadline,
             escalation: r.escalation,
+            priority: o.priority,
             version: r.version,
         }
     }
@@ -378,6 +382,12 @@ pub(crate) async fn open(
             "BUG: a referrer is an institution".into(),
         ));
     };
+    // REF-3: a signed resident referred up by primary care
+    let priority = direction == Direction::Up
+        && row.as_ref().is_some_and(|p| p.team_id.is_some())
+        && reg
+            .institution(&from)
+            .is_some_and(|i| i.kind.is_primary_care());
     let command = Command::Request(NewReferral {
         id: id.clone(),
         resident: rid,
@@ -388,6 +398,7 @@ pub(crate) async fn open(
         reason,
         team,
         care_plan,
+        priority,
     });
     run(state, who, &id, &command, &by).await
 }

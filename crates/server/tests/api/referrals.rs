@@ -116,6 +116,10 @@ yilian_store::dbtest!(
         .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         assert_eq!(r["status"], "requested");
+        assert_eq!(
+            r["priority"], true,
+            "REF-3: a signed resident referred by primary care"
+        );
 
         // the desk sees it in its inbox and, now, the person's record
         let (_, inbox) = app
@@ -312,6 +316,7 @@ yilian_store::dbtest!(
             .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         assert!(r["deadline"].is_string(), "the clock runs: {r}");
+        assert_eq!(r["priority"], false, "REF-3 is for referrals up");
         assert_eq!(r["escalation"], 0);
         // the team finds it in its inbox with the plan, accepts and confirms the first visit
         let (_, inbox) = app
@@ -384,6 +389,7 @@ yilian_store::dbtest!(
                 reason: "SBP 190".into(),
                 team: None,
                 care_plan: None,
+                priority: false,
             });
         let by = yilian_domain::referral::Party::Institution(member);
         let then = Utc::now() - chrono::Duration::days(1);
