@@ -17,6 +17,15 @@ fn cast(app: &App) -> (String, TeamId, Vec<String>) {
     (app.groups()[0].lead.to_string(), team.id.clone(), people)
 }
 
+/// Makes the moves `bodies` on referral `id` as `token`'s user, each answered 200.
+async fn moves<const N: usize>(app: &App, token: &str, id: &str, bodies: [Value; N]) {
+    for body in bodies {
+        let uri = format!("/api/v1/referrals/{id}/actions");
+        let (s, r) = app.call(token, Method::POST, &uri, Some(body)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+}
+
 /// The English message of an error body.
 fn message(e: &Value) -> &str {
     e["error"]["message_en"].as_str().unwrap_or_default()
@@ -147,22 +156,18 @@ yilian_store::dbtest!(
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
         let at = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-        for body in [
-            json!({"command": "accept"}),
-            json!({"command": "schedule", "at": at, "booking": "bk-1"}),
-            json!({"command": "arrive"}),
-            json!({"command": "complete", "outcome": "hypertension grade 2; regimen changed; back to the team, review in 2 weeks"}),
-        ] {
-            let (s, r) = app
-                .call(
-                    &desk,
-                    Method::POST,
-                    "/api/v1/referrals/F-1/actions",
-                    Some(body),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{r}");
-        }
+        moves(
+            &app,
+            &desk,
+            "F-1",
+            [
+                json!({"command": "accept"}),
+                json!({"command": "schedule", "at": at, "booking": "bk-1"}),
+                json!({"command": "arrive"}),
+                json!({"command": "complete", "outcome": "hypertension grade 2; regimen changed; back to the team, review in 2 weeks"}),
+            ],
+        )
+        .await;
         // the outcome is in the referrer's outbox
         let (_, outbox) = app
             .call(&fd, Method::GET, "/api/v1/referrals?box=outbox", None)
@@ -333,21 +338,17 @@ yilian_store::dbtest!(
             got["care_plan"]["follow_ups"][0]["task"],
             "复查血压与肾功能"
         );
-        for body in [
-            json!({"command": "accept"}),
-            json!({"command": "arrive"}),
-            json!({"command": "complete", "outcome": "first visit done; BP 132/84; under team management"}),
-        ] {
-            let (s, r) = app
-                .call(
-                    &fd,
-                    Method::POST,
-                    "/api/v1/referrals/F-D/actions",
-                    Some(body),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{r}");
-        }
+        moves(
+            &app,
+            &fd,
+            "F-D",
+            [
+                json!({"command": "accept"}),
+                json!({"command": "arrive"}),
+                json!({"command": "complete", "outcome": "first visit done; BP 132/84; under team management"}),
+            ],
+        )
+        .await;
         // the lead sees the loop closed
         let (_, outbox) = app
             .call(&desk, Method::GET, "/api/v1/referrals?box=outbox", None)
