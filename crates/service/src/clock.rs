@@ -40,7 +40,7 @@ pub struct Tick {
 
 /// The group whose manager hears of `institution`'s overdue referrals: the grid group it
 /// leads or belongs to on `day` (any group when it serves no grid).
-pub fn group_of(
+pub fn group_of_receiver(
     reg: &Registry,
     institution: &InstitutionId,
     day: NaiveDate,
@@ -96,7 +96,7 @@ pub async fn tick(
             Fire::Escalate(level) => Command::Escalate {
                 level,
                 deadline: alarm.deadline,
-                group: group_of(&reg, &r.opened.to, today),
+                group: group_of_receiver(&reg, &r.opened.to, today),
             },
             Fire::Expire => Command::Expire,
         };

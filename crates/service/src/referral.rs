@@ -25,6 +25,16 @@ pub fn next_alarm(r: &Referral, profile: &Profile) -> Option<clock::Alarm> {
     clock::alarm(r, &rule.clocks, profile.calendar())
 }
 
+/// The deadline of the stage `r` waits in under `profile` (none when final, or when REF-5
+/// is switched off): what desks, managers and the API show.
+pub fn deadline(r: &Referral, profile: &Profile) -> Option<DateTime<Utc>> {
+    let rule = &profile.rules.ref5;
+    if !rule.enabled {
+        return None;
+    }
+    clock::deadline(r, &rule.clocks, profile.calendar())
+}
+
 /// Gives `command` to referral `id` (for [`Command::Request`], the id of the new one) as
 /// `by`, recorded as done by the user `actor`; `profile` sets its clock. The referral
 /// after the move, or the rule that refused it (nothing stored).

@@ -10,6 +10,7 @@
 //! reader that locked the pool first sees the booking's latest status: that is what lets
 //! two servers sweep expired holds at once without releasing one twice.
 
+use crate::sql::{id_list_on, strings};
 use crate::{Store, StoreError, Tx, with_pool, with_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
@@ -172,18 +173,6 @@ pub async fn insert_pools(tx: &mut Tx, pools: &[PoolRow]) -> Result<(), StoreErr
 /// a JSON array on SQLite (which has no arrays).
 fn id_list(tx: &Tx, column: &str) -> String {
     id_list_on(matches!(tx, Tx::Postgres(_)), column)
-}
-
-fn id_list_on(postgres: bool, column: &str) -> String {
-    if postgres {
-        format!("{column} = ANY($1)")
-    } else {
-        format!("{column} IN (SELECT value FROM json_each($1))")
-    }
-}
-
-fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
-    ids.iter().map(|i| i.as_ref().to_owned()).collect()
 }
 
 /// The pools `ids` names, locked until the transaction ends, in id order.

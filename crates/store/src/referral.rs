@@ -1,6 +1,7 @@
 //! Referrals as stored: the projection of each referral's events, written in the same
 //! transaction as the events, over the version the move was decided on.
 
+use crate::sql::{id_list_on, strings};
 use crate::{Store, StoreError, Tx, with_pool, with_tx};
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
@@ -274,14 +275,44 @@ pub async fn clock_summary(
         .collect()
 }
 
-/// Open referrals that are overdue, the longest overdue first.
-pub async fn escalated(store: &Store, limit: u32) -> Result<Vec<Referral>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM referral WHERE escalation > 0 AND status IN ({OPEN}) \
-         ORDER BY stage_since, referral_id LIMIT $1"
+/// Open referrals to `receivers` (all receivers when none) that are overdue, the longest
+/// overdue first. The receivers are matched in SQL, so a group's list is never cut short by
+/// other groups' overdue referrals.
+pub async fn escalated(
+    store: &Store,
+    receivers: Option<&[InstitutionId]>,
+    limit: u32,
+) -> Result<Vec<Referral>, StoreError> {
+    let pg = matches!(store, Store::Postgres(_));
+    let within = receivers.map_or_else(
+        || "$1 IS NULL".to_owned(),
+        |_| id_list_on(pg, "to_institution_id"),
     );
-    let rows: Vec<Row> = with_pool!(store, p => sqlx::query_as(AssertSqlSafe(sql.clone()))
-        .bind(i64::from(limit)).fetch_all(p).await?);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM referral WHERE escalation > 0 AND status IN ({OPEN}) AND {within} \
+         ORDER BY stage_since, referral_id LIMIT $2"
+    );
+    let ids = receivers.map(strings);
+    let rows: Vec<Row> = match store {
+        Store::Postgres(p) => {
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(ids)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?
+        }
+        Store::Sqlite(p) => {
+            let json = ids
+                .map(|i| serde_json::to_string(&i))
+                .transpose()
+                .map_err(|e| StoreError::corrupt("referral", "receivers", e))?;
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(json)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?
+        }
+    };
     rows.into_iter().map(from_row).collect()
 }
 

@@ -12,6 +12,21 @@ const PARAMS_PER_STATEMENT_MAX: usize = 30_000;
 /// Most rows in one statement, so a statement stays small enough to plan quickly.
 const ROWS_PER_STATEMENT_MAX: usize = 1_000;
 
+/// The condition that `column` is one of a list of ids bound as `$1`: an array on
+/// PostgreSQL, a JSON array on SQLite (which has no arrays); bind [`strings`] or their JSON.
+pub(crate) fn id_list_on(postgres: bool, column: &str) -> String {
+    if postgres {
+        format!("{column} = ANY($1)")
+    } else {
+        format!("{column} IN (SELECT value FROM json_each($1))")
+    }
+}
+
+/// Ids as the strings [`id_list_on`] binds.
+pub(crate) fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
+    ids.iter().map(|i| i.as_ref().to_owned()).collect()
+}
+
 /// One cell to bind.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {

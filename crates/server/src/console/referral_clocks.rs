@@ -89,7 +89,10 @@ async fn body(
                 to = escape(&r.to_institution_id),
                 u = r.urgency,
                 s = r.status,
-                d = r.deadline.map(super::referrals::local).unwrap_or_default(),
+                d = r
+                    .deadline
+                    .map(yilian_service::china_time)
+                    .unwrap_or_default(),
                 level = ctx.t(if r.escalation >= 2 {
                     Label::Overdue2
                 } else {

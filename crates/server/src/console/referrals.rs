@@ -19,11 +19,11 @@ use crate::routes::referrals::{
 };
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use std::fmt::Write;
 use yilian_domain::policy::Lang;
-use yilian_domain::referral::{Direction, Referral, Status, clock};
+use yilian_domain::referral::{Direction, Referral, Status};
 use yilian_store::referral::Side;
 
 /// The moves the receiver can make, as (command, label, needs a text field). A team
@@ -51,21 +51,9 @@ fn status_name(s: Status, lang: Lang) -> String {
     }
 }
 
-/// China's local time, as a desk reads it.
-pub(crate) fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&yilian_domain::china())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 /// The stage's deadline, marked when the clock has escalated it.
 fn deadline_cell(state: &AppState, ctx: &PageCtx, r: &Referral) -> String {
-    let rule = &state.profile.rules.ref5;
-    let Some(due) = rule
-        .enabled
-        .then(|| clock::deadline(r, &rule.clocks, state.profile.calendar()))
-        .flatten()
-    else {
+    let Some(due) = yilian_service::referral::deadline(r, &state.profile) else {
         return String::new();
     };
     let badge = match r.escalation {
@@ -73,7 +61,7 @@ fn deadline_cell(state: &AppState, ctx: &PageCtx, r: &Referral) -> String {
         1 => format!(" <mark class=\"overdue\">{}</mark>", ctx.t(Label::Overdue1)),
         _ => format!(" <mark class=\"overdue\">{}</mark>", ctx.t(Label::Overdue2)),
     };
-    format!("{}{badge}", local(due))
+    format!("{}{badge}", yilian_service::china_time(due))
 }
 
 /// A down-referral's care plan, folded.

@@ -16,7 +16,6 @@ use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 use yilian_domain::access::{Action, ActionKind, Resource, Scope, grants_for};
 use yilian_domain::ids::{ConsortiumId, InstitutionId};
-use yilian_domain::referral::clock;
 use yilian_store::referral::{clock_summary, escalated};
 
 /// Most overdue referrals one answer lists.
@@ -159,13 +158,12 @@ pub(crate) async fn clocks_of(
             missed_to_manager: r.missed_to_manager,
         })
         .collect();
-    let rule = &state.profile.rules.ref5;
-    let overdue = escalated(&state.store, OVERDUE_ROWS_MAX)
+    let members: Option<Vec<InstitutionId>> = scope.as_ref().map(|s| s.iter().cloned().collect());
+    let overdue = escalated(&state.store, members.as_deref(), OVERDUE_ROWS_MAX)
         .await?
         .into_iter()
-        .filter(|r| within(&r.opened.to))
         .map(|r| OverdueDto {
-            deadline: clock::deadline(&r, &rule.clocks, state.profile.calendar()),
+            deadline: yilian_service::referral::deadline(&r, &state.profile),
             id: r.opened.id.to_string(),
             from_institution_id: r.opened.from.to_string(),
             to_institution_id: r.opened.to.to_string(),

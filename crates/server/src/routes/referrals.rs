@@ -21,7 +21,7 @@ use yilian_domain::ids::{InstitutionId, ReferralId, TeamId};
 use yilian_domain::policy::Profile;
 use yilian_domain::referral::care_plan::{CarePlan, FollowUp, Medication};
 use yilian_domain::referral::{
-    Command, Direction, NewReferral, Party, Referral, ReferralError, Urgency, clock,
+    Command, Direction, NewReferral, Party, Referral, ReferralError, Urgency,
 };
 use yilian_domain::registry::Registry;
 use yilian_store::referral::{self, Side};
@@ -161,12 +161,7 @@ impl CarePlanDto {
 impl ReferralDto {
     /// The referral as shown, its deadline under `profile`'s clocks.
     pub(crate) fn new(r: Referral, profile: &Profile) -> Self {
-        let deadline = profile
-            .rules
-            .ref5
-            .enabled
-            .then(|| clock::deadline(&r, &profile.rules.ref5.clocks, profile.calendar()))
-            .flatten();
+        let deadline = yilian_service::referral::deadline(&r, profile);
         let o = r.opened;
         ReferralDto {
             id: o.id.to_string(),
